@@ -1,0 +1,30 @@
+export {
+  ERROR_REGISTRY,
+  ErrorCode,
+  APPLICATION_ERROR_HTTP_STATUS,
+  errorInfo,
+  httpStatusOf
+} from './error-codes.js'
+export type { RegisteredCode, ErrorCodeName } from './error-codes.js'
+export { RpcError, isRpcError } from './rpc-error.js'
+export {
+  DEFAULT_RPC_PATH,
+  CALL_FIELD,
+  CALL_FIELD_NAMES,
+  DOWNLOAD_HEADER,
+  METHOD_HEADER,
+  JSONRPC_VERSION
+} from './wire.js'
+export type {
+  CallId,
+  JsonValue,
+  CallEnvelope,
+  ErrorObject,
+  SuccessResponse,
+  ErrorResponse,
+  ResponseEnvelope
+} from './wire.js'
+export { FILE_KEY, FILES_KEY, KRPC_FILE_PREFIX, parsePlaceholder, filePlaceholder } from './placeholders.js'
+export type { Placeholder } from './placeholders.js'
+export { FILE_BRAND, FILES_BRAND, DOWNLOAD_BRAND } from './remote-types.js'
+export type { RemoteApi, RemoteFunction, RemoteParam, RemoteResult, DownloadLike, Promisified } from './remote-types.js'
