@@ -1,0 +1,2 @@
+export { decodeAnswer } from './decode-answer.js'
+export type { DownloadedBlob } from './read-download.js'

@@ -1,0 +1,2 @@
+export { encodeCall } from './encode-call.js'
+export type { EncodedCall } from './encode-call.js'

@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vite'
+
+// Library mode, ESM only: apps bundle this package themselves, so dist keeps @formcall/spec as an import (one copy
+// of the error registry for both clients) and leaves minifying to the app's bundler.
+export default defineConfig({
+  build: {
+    lib: {
+      entry: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+      formats: ['es'],
+      fileName: 'index'
+    },
+    rollupOptions: { external: ['@formcall/spec'] },
+    target: 'es2022',
+    sourcemap: true,
+    emptyOutDir: true
+  }
+})

@@ -1,0 +1,118 @@
+import { PassThrough, type Readable } from 'node:stream'
+import type { FileInfo, FileSource } from './uploaded-file.js'
+import type { Spool } from './spool-to-disk.js'
+
+/** What a slot asks of the request it belongs to. */
+export interface SlotOwner {
+  /** A reader waits for this slot's part, which has not arrived: let earlier parts out of the way. */
+  waitFor (slot: FileSlot): void
+  /** This slot's part ended (all its bytes are with the reader or in the spool). */
+  partEnded (slot: FileSlot): void
+  /** Starts spooling `part` to disk. */
+  spool (part: Readable): Spool
+}
+
+/**
+ * Links one multipart part to one file object. The part may arrive before or after the method asks for the bytes;
+ * it flows straight into the reader when possible, through a spool file when the method needs a later part first.
+ */
+export class FileSlot implements FileSource {
+  readonly field: string
+  info: FileInfo | undefined
+  readonly #owner: SlotOwner
+  #part: Readable | undefined
+  #out: PassThrough | undefined
+  #spool: Spool | undefined
+  #partEnded = false
+  #error: Error | undefined
+  #abandoned = false
+  #readyWaiters: Array<{ resolve: (info: FileInfo) => void, reject: (err: Error) => void }> = []
+
+  constructor (field: string, owner: SlotOwner) {
+    this.field = field
+    this.#owner = owner
+  }
+
+  /** The part has arrived. */
+  get arrived (): boolean { return this.#part !== undefined }
+  /** Nothing more will happen to this slot's part: it ended, failed or was abandoned. */
+  get settled (): boolean { return this.#partEnded || this.#error !== undefined || this.#abandoned }
+  /** The method asked for the bytes. */
+  get opened (): boolean { return this.#out !== undefined }
+
+  open (): Readable {
+    const out = new PassThrough()
+    this.#out = out
+    if (this.#error !== undefined) {
+      const err = this.#error
+      process.nextTick(() => out.destroy(err))
+    } else if (this.#part !== undefined) {
+      this.#connect()
+    } else {
+      this.#owner.waitFor(this)
+    }
+    return out
+  }
+
+  async ready (): Promise<FileInfo> {
+    if (this.info !== undefined) return this.info
+    if (this.#error !== undefined) throw this.#error
+    return await new Promise((resolve, reject) => {
+      this.#readyWaiters.push({ resolve, reject })
+      this.#owner.waitFor(this)
+    })
+  }
+
+  /** The part arrived. */
+  attach (part: Readable, info: FileInfo): void {
+    this.#part = part
+    this.info = info
+    part.once('end', () => {
+      this.#partEnded = true
+      this.#owner.partEnded(this)
+    })
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(info)
+    if (this.#out !== undefined) this.#connect()
+  }
+
+  /** Moves the part's remaining bytes to disk, so the parser can reach later parts. */
+  spool (): void {
+    const part = this.#part
+    if (part === undefined || this.settled || this.#spool !== undefined) return
+    if (this.#out !== undefined) part.unpipe(this.#out)
+    this.#spool = this.#owner.spool(part)
+    if (this.#out !== undefined) this.#spool.createReadStream().pipe(this.#out)
+  }
+
+  /** The method is done with this file: discard what has not arrived yet. */
+  abandon (): void {
+    if (this.settled) return
+    this.#abandoned = true
+    this.#out?.destroy()
+    this.#spool?.destroy()
+    this.#drain()
+  }
+
+  /** The upload failed before this part ended: the reader's stream errors, never ends as if complete. */
+  fail (err: Error): void {
+    if (this.#partEnded || this.#error !== undefined) return
+    this.#error = err
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(err)
+    this.#out?.destroy(err)
+    this.#spool?.destroy(err)
+    this.#drain()
+  }
+
+  #connect (): void {
+    const out = this.#out as PassThrough
+    if (this.#spool !== undefined) this.#spool.createReadStream().pipe(out)
+    else (this.#part as Readable).pipe(out)
+  }
+
+  #drain (): void {
+    const part = this.#part
+    if (part === undefined || this.#partEnded) return
+    part.unpipe()
+    part.resume()
+  }
+}

@@ -1,0 +1,268 @@
+import type { Readable } from 'node:stream'
+import { ErrorCode, RpcError } from '@formcall/spec'
+import type { Limits } from '../options.js'
+import { ByteLimit } from '../parse/byte-limit.js'
+import { limitError } from '../parse/multipart-errors.js'
+import { FileSlot, type SlotOwner } from './file-slot.js'
+import { spoolToDisk, type Spool } from './spool-to-disk.js'
+import { UploadedFile, UploadedFiles, type FileInfo } from './uploaded-file.js'
+
+/**
+ * The files of one multipart request: routes each arriving part to the file object its placeholder became, keeps
+ * the parser moving when the method reads out of order (by spooling the part in the way), drains parts nobody reads,
+ * and removes every spool file at the end.
+ *
+ * Parts arrive strictly in body order and a part that is not read holds the parser (backpressure to the socket), so
+ * at most one arrived part is unfinished at a time: `#current`.
+ */
+export class UploadSession implements SlotOwner {
+  readonly #limits: Limits
+  readonly #tmpDir: string
+  readonly #onFailure: (err: RpcError) => void
+  readonly #files = new Map<string, { slot: FileSlot, file: UploadedFile }>()
+  readonly #groups = new Map<string, FileGroup>()
+  readonly #waiting = new Set<FileSlot | FileGroup>()
+  readonly #spools = new Set<Spool>()
+  #current: FileSlot | undefined
+  #pending: { part: Readable, info: FileInfo } | undefined
+  #bound = false
+  #settled = false
+  #ended = false
+  #failure: RpcError | undefined
+  #spooled = 0
+  #sawPart = false
+  #firstArrival: (() => void) | undefined
+
+  constructor (options: { limits: Limits, tmpDir: string, onFailure: (err: RpcError) => void }) {
+    this.#limits = options.limits
+    this.#tmpDir = options.tmpDir
+    this.#onFailure = options.onFailure
+  }
+
+  /** The first failure of the upload, if any. */
+  get failure (): RpcError | undefined { return this.#failure }
+  /** The body ended with its closing boundary. */
+  get ended (): boolean { return this.#ended }
+
+  /** The file object for `{"$file": name}`; one object per name. */
+  file (name: string): UploadedFile {
+    this.#assertUnbound(name, this.#groups)
+    let entry = this.#files.get(name)
+    if (entry === undefined) {
+      const slot = new FileSlot(name, this)
+      entry = { slot, file: new UploadedFile(name, slot) }
+      this.#files.set(name, entry)
+    }
+    return entry.file
+  }
+
+  /** The file list for `{"$files": name}`; one list per name. */
+  files (name: string): UploadedFiles {
+    this.#assertUnbound(name, this.#files)
+    let group = this.#groups.get(name)
+    if (group === undefined) {
+      group = new FileGroup(name, this)
+      this.#groups.set(name, group)
+    }
+    return group.files
+  }
+
+  /**
+   * Placeholders are bound: parts from now on go to their file objects. Resolves when the first part after `json`
+   * has arrived (or the body ended or failed), so the first file's `filename` and `type` are known when the method
+   * starts; in a well-formed body that part follows at once.
+   */
+  async bind (): Promise<void> {
+    this.#bound = true
+    const pending = this.#pending
+    this.#pending = undefined
+    if (pending !== undefined) this.onPart(pending.part, pending.info)
+    if (this.#ended) this.onEnd()
+    if (this.#sawPart || this.#ended || this.#failure !== undefined) return
+    await new Promise<void>((resolve) => { this.#firstArrival = resolve })
+  }
+
+  /** A part after `json` arrived. */
+  onPart (part: Readable, info: FileInfo): void {
+    if (this.#settled || this.#failure !== undefined) {
+      part.resume()
+      return
+    }
+    if (!this.#bound) {
+      // The call is still being checked (before-call hook, method lookup); this part holds the parser meanwhile.
+      this.#pending = { part, info }
+      return
+    }
+    this.#sawPart = true
+    this.#wake()
+    const entry = this.#files.get(info.field)
+    if (entry !== undefined && !entry.slot.arrived) {
+      this.#take(entry.slot, part, info)
+      return
+    }
+    const group = this.#groups.get(info.field)
+    if (group !== undefined) {
+      const slot = new FileSlot(info.field, this)
+      group.push(new UploadedFile(info.field, slot), slot)
+      this.#take(slot, part, info)
+      return
+    }
+    // Nothing references this part (or a second part reuses a `$file` name): read and discard it.
+    part.resume()
+  }
+
+  /** The body is complete. Referenced parts that never came are missing files. */
+  onEnd (): void {
+    this.#ended = true
+    if (!this.#bound) return
+    this.#wake()
+    for (const group of this.#groups.values()) group.end()
+    for (const { slot } of this.#files.values()) {
+      if (!slot.arrived) {
+        this.fail(new RpcError(ErrorCode.MISSING_FILE,
+          `the call refers to part "${slot.field}" but the body has no part of that name; send it after the "json" part`,
+          { part: slot.field }))
+        return
+      }
+    }
+  }
+
+  /** The upload failed: every unfinished file errors. Only the first failure counts. */
+  fail (err: RpcError): void {
+    if (this.#failure !== undefined) return
+    this.#failure = err
+    this.#wake()
+    this.#pending?.part.resume()
+    for (const slot of this.#allSlots()) slot.fail(err)
+    for (const group of this.#groups.values()) group.fail(err)
+    this.#onFailure(err)
+  }
+
+  /** The method finished: parts it did not read are discarded as they arrive, so the body can complete. */
+  settle (): void {
+    this.#settled = true
+    this.#pending?.part.resume()
+    for (const slot of this.#allSlots()) slot.abandon()
+    for (const group of this.#groups.values()) group.end()
+  }
+
+  /** Removes every spool file. Safe to call more than once. */
+  cleanup (): void {
+    for (const spool of this.#spools) spool.destroy()
+    this.#spools.clear()
+  }
+
+  #wake (): void {
+    const wake = this.#firstArrival
+    this.#firstArrival = undefined
+    wake?.()
+  }
+
+  waitFor (waiter: FileSlot | FileGroup): void {
+    this.#waiting.add(waiter)
+    if (this.#current !== undefined && this.#current !== waiter) this.#current.spool()
+  }
+
+  partEnded (slot: FileSlot): void {
+    if (this.#current === slot) this.#current = undefined
+  }
+
+  spool (part: Readable): Spool {
+    const spool = spoolToDisk(part, {
+      tmpDir: this.#tmpDir,
+      budget: () => new ByteLimit((bytes) => (this.#spooled += bytes) <= this.#limits.spoolSize, () => limitError(
+        'spoolSize', this.#limits.spoolSize, 'the bytes buffered to disk so the method could read its files out of order')),
+      onError: (err) => this.fail(err instanceof RpcError
+        ? err
+        : new RpcError(ErrorCode.INTERNAL_ERROR, `spooling an upload to disk failed: ${err.message}`))
+    })
+    this.#spools.add(spool)
+    return spool
+  }
+
+  #take (slot: FileSlot, part: Readable, info: FileInfo): void {
+    this.#waiting.delete(slot)
+    this.#current = slot
+    slot.attach(part, info)
+    // Someone waits for a later part: this one must not hold the parser.
+    if (this.#waiting.size > 0 && !slot.settled) slot.spool()
+  }
+
+  * #allSlots (): Iterable<FileSlot> {
+    for (const { slot } of this.#files.values()) yield slot
+    for (const group of this.#groups.values()) yield * group.slots
+  }
+
+  #assertUnbound (name: string, other: Map<string, unknown>): void {
+    if (other.has(name)) {
+      throw new RpcError(ErrorCode.INVALID_PARAMS,
+        `part "${name}" is referenced both as {"$file"} and as {"$files"}; use one form per part name`)
+    }
+  }
+
+  /** @internal */
+  removeWaiter (waiter: FileGroup): void {
+    this.#waiting.delete(waiter)
+  }
+}
+
+/** The parts of one `{"$files": name}` placeholder, as an async queue. */
+class FileGroup {
+  readonly files: UploadedFiles
+  readonly slots: FileSlot[] = []
+  readonly #session: UploadSession
+  readonly #queue: UploadedFile[] = []
+  #next: { resolve: (r: IteratorResult<UploadedFile>) => void, reject: (err: Error) => void } | undefined
+  #done = false
+  #error: Error | undefined
+
+  constructor (field: string, session: UploadSession) {
+    this.#session = session
+    const group = this
+    this.files = new UploadedFiles(field, {
+      [Symbol.asyncIterator]: () => ({ next: async () => await group.#pull() })
+    })
+  }
+
+  push (file: UploadedFile, slot: FileSlot): void {
+    this.slots.push(slot)
+    const next = this.#next
+    if (next !== undefined) {
+      this.#next = undefined
+      this.#session.removeWaiter(this)
+      next.resolve({ value: file, done: false })
+    } else {
+      this.#queue.push(file)
+    }
+  }
+
+  end (): void {
+    this.#done = true
+    this.#settleNext()
+  }
+
+  fail (err: Error): void {
+    this.#error ??= err
+    this.#settleNext()
+  }
+
+  #settleNext (): void {
+    const next = this.#next
+    if (next === undefined) return
+    this.#next = undefined
+    this.#session.removeWaiter(this)
+    if (this.#error !== undefined) next.reject(this.#error)
+    else next.resolve({ value: undefined, done: true })
+  }
+
+  async #pull (): Promise<IteratorResult<UploadedFile>> {
+    const file = this.#queue.shift()
+    if (file !== undefined) return { value: file, done: false }
+    if (this.#error !== undefined) throw this.#error
+    if (this.#done) return { value: undefined, done: true }
+    return await new Promise((resolve, reject) => {
+      this.#next = { resolve, reject }
+      this.#session.waitFor(this)
+    })
+  }
+}

@@ -1,0 +1,167 @@
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { FILE_BRAND, FILES_BRAND } from '@formcall/spec'
+
+/** What a file object knows about its part before any byte is read. */
+export interface FileInfo {
+  /** The multipart part name. */
+  readonly field: string
+  /** The client's filename: informational only, never a safe path. `null` for text parts. */
+  readonly filename: string | null
+  /** The declared content type (`application/octet-stream` when the client gave none). */
+  readonly type: string
+}
+
+/**
+ * Where a file object's bytes and headers come from: the request's part in-process, or a message port in a worker.
+ */
+export interface FileSource {
+  /** The part's headers once it has arrived, else `undefined`. */
+  readonly info: FileInfo | undefined
+  /** Resolves once the part has arrived (earlier unread parts are spooled to let it through). */
+  ready (): Promise<FileInfo>
+  /** Starts the flow of the part's bytes; called at most once. */
+  open (): Readable
+}
+
+/**
+ * A file argument, handed to the method while its bytes are still arriving.
+ *
+ * The bytes can be read once, by exactly one of: `stream`, `for await`, `text()`, `bytes()`, `saveTo()`. The stream
+ * ends only when the whole part arrived; if the upload is cut short (limit, broken body, client gone) it errors, so
+ * a truncated file is never mistaken for a complete one.
+ *
+ * The method starts as soon as the call is parsed, so a later file's headers may not have arrived yet: `filename`
+ * and `type` are known once the part arrived (the first file's usually before the method starts; any file's after
+ * `await file.ready()` or its first chunk).
+ *
+ * @example
+ * ```ts
+ * async function store ({ title, file }: { title: string, file: UploadedFile }) {
+ *   const hash = createHash('sha256')
+ *   for await (const chunk of file) hash.update(chunk)
+ *   return { title, name: file.filename, sha256: hash.digest('hex') }
+ * }
+ * ```
+ */
+export class UploadedFile implements AsyncIterable<Buffer> {
+  declare readonly [FILE_BRAND]: true
+  /** The multipart part name. */
+  readonly field: string
+  readonly #source: FileSource
+  #stream: Readable | undefined
+
+  /** @internal Made by the server. */
+  constructor (field: string, source: FileSource) {
+    this.field = field
+    this.#source = source
+  }
+
+  /** The client's filename: informational only, never a safe path. `null` for text parts and before arrival. */
+  get filename (): string | null {
+    return this.#source.info?.filename ?? null
+  }
+
+  /** The declared content type; `application/octet-stream` until the part arrived or when the client gave none. */
+  get type (): string {
+    return this.#source.info?.type ?? 'application/octet-stream'
+  }
+
+  /** Whether the part's headers have arrived. */
+  get arrived (): boolean {
+    return this.#source.info !== undefined
+  }
+
+  /** Waits for the part's headers, so `filename` and `type` are known. */
+  async ready (): Promise<FileInfo> {
+    return await this.#source.ready()
+  }
+
+  /** The bytes as a Node readable. The first access starts the transfer; later accesses return the same stream. */
+  get stream (): Readable {
+    this.#stream ??= this.#source.open()
+    return this.#stream
+  }
+
+  [Symbol.asyncIterator] (): AsyncIterator<Buffer> {
+    return this.stream[Symbol.asyncIterator]()
+  }
+
+  /** Reads the whole file into memory. Mind `limits.fileSize`: prefer `stream` for large files. */
+  async bytes (): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const chunk of this) chunks.push(chunk)
+    return Buffer.concat(chunks)
+  }
+
+  /** Reads the whole file as text. */
+  async text (encoding: BufferEncoding = 'utf8'): Promise<string> {
+    return (await this.bytes()).toString(encoding)
+  }
+
+  /**
+   * Writes the file to `path` (chosen by the server, never from `filename`) and resolves with its size. A failed or
+   * truncated transfer removes the partial file and rejects.
+   */
+  async saveTo (path: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+    let size = 0
+    const out = createWriteStream(path, { flags: 'wx' })
+    try {
+      await pipeline(this.stream, async function * (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          size += chunk.length
+          yield chunk
+        }
+      }, out, options.signal === undefined ? {} : { signal: options.signal })
+    } catch (err) {
+      await rm(path, { force: true })
+      throw err
+    }
+    return size
+  }
+
+  toJSON (): FileInfo {
+    return { field: this.field, filename: this.filename, type: this.type }
+  }
+}
+Object.defineProperty(UploadedFile.prototype, FILE_BRAND, { value: true })
+
+/**
+ * Every part sent under one name (`{"$files": name}`, an `<input type=file multiple>`), yielded in arrival order;
+ * iteration ends when the request body ends.
+ *
+ * @example
+ * ```ts
+ * async function digest (docs: UploadedFiles) {
+ *   const out = []
+ *   for await (const file of docs) out.push({ name: file.filename, sha256: await sha256(file) })
+ *   return out
+ * }
+ * ```
+ */
+export class UploadedFiles implements AsyncIterable<UploadedFile> {
+  declare readonly [FILES_BRAND]: true
+  /** The multipart part name. */
+  readonly field: string
+  readonly #source: AsyncIterable<UploadedFile>
+  #iterated = false
+
+  /** @internal Made by the server. */
+  constructor (field: string, source: AsyncIterable<UploadedFile>) {
+    this.field = field
+    this.#source = source
+  }
+
+  [Symbol.asyncIterator] (): AsyncIterator<UploadedFile> {
+    if (this.#iterated) throw new TypeError(`the files of "${this.field}" can be iterated only once`)
+    this.#iterated = true
+    return this.#source[Symbol.asyncIterator]()
+  }
+
+  toJSON (): { $files: string } {
+    return { $files: this.field }
+  }
+}
+Object.defineProperty(UploadedFiles.prototype, FILES_BRAND, { value: true })

@@ -1,0 +1,30 @@
+import type { Execution, Executor } from './executor.js'
+import { resolveMethod, type MethodsObject } from './resolve-method.js'
+
+/**
+ * Runs methods in the server's own thread: the fastest mode, for tests and trusted code. A method that blocks the
+ * event loop or crashes the process takes the server with it; the worker pool is the isolating alternative.
+ *
+ * @example
+ * ```ts
+ * createServer({ executor: new InlineExecutor(methods) })
+ * ```
+ */
+export class InlineExecutor implements Executor {
+  readonly #methods: MethodsObject
+
+  constructor (methods: MethodsObject) {
+    this.#methods = methods
+  }
+
+  assertMethod (method: string): void {
+    resolveMethod(this.#methods, method)
+  }
+
+  async run ({ method, args, context }: Execution): Promise<unknown> {
+    const fn = resolveMethod(this.#methods, method)
+    return await fn(...args, context)
+  }
+
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,116 @@
+import { tmpdir } from 'node:os'
+import type { FastifyBaseLogger } from 'fastify'
+import type { BeforeCallHook } from './dispatch/call-context.js'
+import type { Executor } from './dispatch/executor.js'
+import type { MethodsObject } from './dispatch/resolve-method.js'
+
+const KiB = 1024
+const MiB = 1024 * KiB
+const GiB = 1024 * MiB
+
+/**
+ * Every size and count the server enforces. Past any of them the call fails with `LIMIT_EXCEEDED` (HTTP 413) and
+ * `data.limit` naming the limit.
+ */
+export interface Limits {
+  /** Bytes of the call's JSON: the `json` part, a JSON or urlencoded body, a `?json=` query. Default 1 MiB. */
+  callSize: number
+  /** Bytes of each file part. Default 1 GiB. */
+  fileSize: number
+  /** File parts per request. Default 100. */
+  files: number
+  /** Parts of any kind per request, `json` included. Default 1000. */
+  parts: number
+  /** Bytes of each text (non-file) part after `json`. Default 1 MiB. */
+  fieldSize: number
+  /** Bytes of one part's headers. Default 80 KiB. */
+  partHeaderSize: number
+  /** Bytes spooled to disk per request so a method can read its files out of order. Default 1 GiB. */
+  spoolSize: number
+  /** Calls in one JSON batch. Default 100. */
+  batchSize: number
+}
+
+/** The defaults of {@link Limits}. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  callSize: 1 * MiB,
+  fileSize: 1 * GiB,
+  files: 100,
+  parts: 1000,
+  fieldSize: 1 * MiB,
+  partHeaderSize: 80 * KiB,
+  spoolSize: 1 * GiB,
+  batchSize: 100
+})
+
+/**
+ * Options of the formcall plugin and of `createServer()`.
+ *
+ * @example
+ * ```ts
+ * const options: FormcallOptions = { methods, prefix: '/api', limits: { fileSize: 20 * 2 ** 30 } }
+ * ```
+ */
+export interface FormcallOptions {
+  /** The methods object: functions are methods, nested plain objects are namespaces. */
+  methods?: MethodsObject
+  /** Path of the endpoint. Default `/rpc`. */
+  path?: string
+  /** Limits; unset members keep their defaults. */
+  limits?: Partial<Limits>
+  /** Answer `GET <path>?json=<call>`. Off by default: see PROTOCOL.md section 4.4. */
+  enableGet?: boolean
+  /** Add `data.stack` to errors raised by methods. Off by default: stack traces tell attackers about the server. */
+  exposeErrors?: boolean
+  /** Runs after the call is parsed and before the method starts; throw an RpcError to refuse the call. */
+  beforeCall?: BeforeCallHook
+  /**
+   * Origins allowed to call from a browser besides the server's own: exact origins (`https://app.example.com`),
+   * or `'*'` for any. Same-origin calls and calls without an `Origin` header always pass.
+   */
+  allowedOrigins?: readonly string[]
+  /** Where spool files go. Default: the OS temp dir. */
+  tmpDir?: string
+  /** Runs methods. Default: in-process. */
+  executor?: Executor
+}
+
+/** Options after defaults are applied. */
+export interface ResolvedOptions {
+  path: string
+  limits: Limits
+  enableGet: boolean
+  exposeErrors: boolean
+  beforeCall: BeforeCallHook | undefined
+  allowedOrigins: readonly string[]
+  tmpDir: string
+}
+
+/** Applies defaults and checks values, failing at start-up rather than at the first call. */
+export function resolveOptions (options: FormcallOptions): ResolvedOptions {
+  const limits: Limits = { ...DEFAULT_LIMITS }
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, key)) {
+      throw new TypeError(`unknown limit "${key}"; known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}`)
+    }
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !(value >= 0)) {
+      throw new TypeError(`limits.${key} must be a number >= 0, got ${String(value)}`)
+    }
+    limits[key as keyof Limits] = value
+  }
+  const path = options.path ?? '/rpc'
+  if (!path.startsWith('/')) throw new TypeError(`path must start with "/", got "${path}"`)
+  return {
+    path,
+    limits,
+    enableGet: options.enableGet ?? false,
+    exposeErrors: options.exposeErrors ?? false,
+    beforeCall: options.beforeCall,
+    allowedOrigins: options.allowedOrigins ?? [],
+    tmpDir: options.tmpDir ?? tmpdir()
+  }
+}
+
+/** The logger a method sees: Fastify's request logger. */
+export type Logger = FastifyBaseLogger

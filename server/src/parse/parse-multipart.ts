@@ -1,0 +1,149 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
+import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy'
+import { CALL_FIELD_NAMES, ErrorCode, RpcError } from '@formcall/spec'
+import type { Limits } from '../options.js'
+import type { FileInfo } from '../bind/uploaded-file.js'
+import { ByteLimit } from './byte-limit.js'
+import { limitError, mapMultipartError } from './multipart-errors.js'
+
+/** What the multipart parser reports, in body order. */
+export interface MultipartHandlers {
+  /** The `json` part, read whole (within `limits.callSize`). */
+  onCall (text: string): void
+  /** Each later part, as a stream that ends only with the part's closing boundary. */
+  onPart (stream: Readable, info: FileInfo): void
+  /** The closing boundary arrived: the body is complete. */
+  onEnd (): void
+  /** The body is broken or over a limit; nothing more will be reported. */
+  onError (err: RpcError): void
+}
+
+/** A running parse. */
+export interface MultipartParse {
+  /** Stops reading the request (after a failure or a response sent early). */
+  stop (): void
+}
+
+/**
+ * Streams a multipart request through busboy: the first part must be `json`; every later part is reported as a
+ * stream while it arrives, with backpressure to the socket. All limits except the file size (busboy's) are counted
+ * here.
+ *
+ * @example
+ * ```ts
+ * parseMultipart(request.raw, request.headers, limits, { onCall, onPart, onEnd, onError })
+ * ```
+ */
+export function parseMultipart (
+  req: IncomingMessage,
+  headers: IncomingHttpHeaders,
+  limits: Limits,
+  handlers: MultipartHandlers
+): MultipartParse {
+  let done = false
+  let sawCall = false
+  let files = 0
+  let busboy: BusboyInstance
+
+  const fail = (err: unknown): void => {
+    if (done) return
+    done = true
+    stop()
+    handlers.onError(mapMultipartError(err))
+  }
+  const stop = (): void => {
+    req.unpipe(busboy)
+  }
+
+  try {
+    busboy = Busboy({
+      headers: headers as IncomingHttpHeaders & { 'content-type': string },
+      // Every part is read as a stream, text fields too: a placeholder may point at a text part, and the `json` part
+      // may be sent as a file (`curl -F json=@call.json`).
+      isPartAFile: () => true,
+      limits: {
+        fileSize: limits.fileSize,
+        parts: limits.parts,
+        headerSize: limits.partHeaderSize,
+        fieldNameSize: 1024
+      }
+    })
+  } catch (err) {
+    queueMicrotask(() => fail(err))
+    return { stop () {} }
+  }
+
+  busboy.on('file', (name: string, part: BusboyFileStream, filename: string | undefined, _encoding: string, mimeType: string) => {
+    if (done) {
+      part.resume()
+      return
+    }
+    part.on('error', fail)
+    if (!sawCall) {
+      sawCall = true
+      if (!CALL_FIELD_NAMES.includes(name)) {
+        part.resume()
+        fail(new RpcError(ErrorCode.INVALID_REQUEST,
+          `the first part is "${name.slice(0, 100)}" but must be "json", holding the call {"method": ..., "params": ...}`))
+        return
+      }
+      readCallPart(part, limits.callSize, (text) => { if (!done) handlers.onCall(text) }, fail)
+      return
+    }
+    const isFile = filename !== undefined
+    if (isFile && ++files > limits.files) {
+      part.resume()
+      fail(limitError('files', limits.files, `file part ${files} ("${name.slice(0, 100)}")`))
+      return
+    }
+    part.on('limit', () => {
+      fail(limitError('fileSize', limits.fileSize, `file part "${name.slice(0, 100)}"`, { part: name }))
+    })
+    const info: FileInfo = {
+      field: name,
+      filename: isFile ? filename : null,
+      type: isFile ? mimeType : (mimeType === 'text/plain' ? 'text/plain;charset=utf-8' : mimeType)
+    }
+    if (isFile) {
+      handlers.onPart(part, info)
+    } else {
+      const limited = part.pipe(ByteLimit.of(limits.fieldSize,
+        () => limitError('fieldSize', limits.fieldSize, `text part "${name.slice(0, 100)}"`, { part: name })))
+      limited.on('error', fail)
+      handlers.onPart(limited, info)
+    }
+  })
+  busboy.on('partsLimit', () => fail(limitError('parts', limits.parts, 'the number of parts')))
+  busboy.on('error', fail)
+  busboy.on('finish', () => {
+    if (done) return
+    if (!sawCall) {
+      fail(new RpcError(ErrorCode.INVALID_REQUEST,
+        'the multipart body has no parts; its first part must be "json", holding the call'))
+      return
+    }
+    done = true
+    handlers.onEnd()
+  })
+  req.pipe(busboy)
+  return { stop }
+}
+
+function readCallPart (part: Readable, max: number, onText: (text: string) => void, fail: (err: unknown) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  part.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size > max) {
+      part.removeAllListeners('data')
+      part.resume()
+      fail(limitError('callSize', max, 'the "json" part'))
+      return
+    }
+    chunks.push(chunk)
+  })
+  part.on('end', () => {
+    if (size <= max) onText(Buffer.concat(chunks).toString('utf8'))
+  })
+}

@@ -1,0 +1,137 @@
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { CALL_FIELD_NAMES, ErrorCode, RpcError } from '@formcall/spec'
+import { resolveOptions, type FormcallOptions } from './options.js'
+import { InlineExecutor } from './dispatch/inline-executor.js'
+import type { Executor } from './dispatch/executor.js'
+import { limitError } from './parse/multipart-errors.js'
+import { handleJsonCall } from './route/handle-json-call.js'
+import { handleMultipartCall } from './route/handle-multipart-call.js'
+import { OriginPolicy } from './route/origin-policy.js'
+import { sendError } from './respond/send-outcome.js'
+import { toRpcError } from './respond/envelope.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The formcall endpoint mounted on this instance. */
+    formcall: { readonly path: string, readonly executor: Executor }
+  }
+}
+
+const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => {
+  const settings = resolveOptions(options)
+  const executor = options.executor ?? (options.methods === undefined ? undefined : new InlineExecutor(options.methods))
+  if (executor === undefined) throw new TypeError('formcall needs `methods` (an object of functions) or an `executor`')
+  fastify.decorate('formcall', { path: settings.path, executor })
+  fastify.addHook('onClose', async () => await executor.close())
+
+  // A child scope, so the content-type parsers and the error handler below apply to the formcall path only.
+  await fastify.register(async (scope: FastifyInstance) => {
+    const origins = new OriginPolicy(settings.allowedOrigins)
+    const { limits } = settings
+
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limits.callSize },
+      (_req, body, done) => { done(null, body) })
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: limits.callSize },
+      (_req, body, done) => { done(null, new URLSearchParams(body as string)) })
+    // The body is left unread: the multipart handler streams it.
+    scope.addContentTypeParser('multipart/form-data', (_req, _payload, done) => { done(null) })
+    scope.addContentTypeParser('*', (req, _payload, done) => {
+      done(new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        `content type "${String(req.headers['content-type']).slice(0, 100)}" is not accepted; send multipart/form-data, application/json or application/x-www-form-urlencoded`))
+    })
+
+    scope.setErrorHandler((error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      sendError(reply, null, fastifyErrorToRpc(error, limits.callSize, settings.exposeErrors))
+    })
+
+    scope.addHook('onRequest', async (request, reply) => {
+      if (request.method === 'OPTIONS') return
+      if (!origins.allows(request)) {
+        return sendError(reply, null, new RpcError(ErrorCode.ORIGIN_NOT_ALLOWED,
+          `calls from origin "${String(request.headers.origin).slice(0, 200)}" are not allowed; add it to the server's allowedOrigins`))
+      }
+      origins.decorate(request, reply)
+    })
+
+    scope.post(settings.path, async (request, reply) => {
+      const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+      if (type === 'multipart/form-data') return await handleMultipartCall(request, reply, { executor, settings })
+      if (type === 'application/json') {
+        return await handleJsonCall(request, reply, request.body as string, { executor, settings, allowBatch: true })
+      }
+      if (type === 'application/x-www-form-urlencoded') {
+        const form = request.body as URLSearchParams
+        const text = firstOf(form, CALL_FIELD_NAMES)
+        if (text === undefined) {
+          return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST,
+            'the urlencoded body has no "json" field; send json=<call>'))
+        }
+        return await handleJsonCall(request, reply, text, { executor, settings, allowBatch: false })
+      }
+      return sendError(reply, null, new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        'the request has no body or no content type; send multipart/form-data, application/json or application/x-www-form-urlencoded'))
+    })
+
+    scope.options(settings.path, async (request, reply) => origins.preflight(request, reply))
+
+    scope.route({
+      method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+      url: settings.path,
+      handler: async (request, reply) => {
+        if (request.method === 'GET' && settings.enableGet) {
+          const query = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1))
+          const text = firstOf(query, CALL_FIELD_NAMES)
+          if (text === undefined) {
+            return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST, 'the query has no "json" parameter; send ?json=<call>'))
+          }
+          if (Buffer.byteLength(text) > limits.callSize) {
+            return sendError(reply, null, limitError('callSize', limits.callSize, 'the "json" query parameter'))
+          }
+          return await handleJsonCall(request, reply, text, { executor, settings, allowBatch: false })
+        }
+        return sendError(reply, null, new RpcError(ErrorCode.HTTP_METHOD_NOT_ALLOWED,
+          `${request.method} is not accepted; POST the call${settings.enableGet ? ' or GET with ?json=<call>' : ''}`))
+      }
+    })
+  })
+}
+
+function firstOf (params: URLSearchParams, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = params.get(name)
+    if (value !== null) return value
+  }
+  return undefined
+}
+
+/** Maps the errors Fastify raises while reading a body (before a handler runs) to registry codes. */
+function fastifyErrorToRpc (error: FastifyError, callSize: number, expose: boolean): RpcError {
+  if (error instanceof RpcError) return error
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return limitError('callSize', callSize, 'the request body')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, error.message)
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new RpcError(ErrorCode.INVALID_REQUEST, 'the JSON body is empty; send a call')
+    default:
+      if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+        return new RpcError(ErrorCode.INVALID_REQUEST, error.message)
+      }
+      return toRpcError(error, { fromMethod: false, expose })
+  }
+}
+
+/**
+ * The formcall Fastify plugin: mounts the call endpoint (POST, and GET when enabled) at `path` on an existing app.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify()
+ * await app.register(formcall, { methods, path: '/api/rpc' })
+ * await app.listen({ port: 8080 })
+ * ```
+ */
+export const formcall = fp(plugin, { fastify: '5.x', name: '@formcall/server' })

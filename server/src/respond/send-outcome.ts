@@ -1,0 +1,46 @@
+import type { FastifyReply } from 'fastify'
+import { DOWNLOAD_HEADER, httpStatusOf, type CallId, type RpcError } from '@formcall/spec'
+import type { Outcome } from '../dispatch/run-call.js'
+import { contentDisposition } from './content-disposition.js'
+import { asDownload } from './download.js'
+import { errorEnvelope, serializeSuccess, toRpcError } from './envelope.js'
+
+/** Sends an error envelope with its code's HTTP status. */
+export function sendError (reply: FastifyReply, id: CallId, error: RpcError): FastifyReply {
+  return reply.code(httpStatusOf(error.code)).type('application/json; charset=utf-8')
+    .send(JSON.stringify(errorEnvelope(id, error)))
+}
+
+/**
+ * Sends a call's outcome: a JSON envelope, a streamed download (PROTOCOL.md section 7), or nothing for a
+ * notification.
+ */
+export async function sendOutcome (reply: FastifyReply, id: CallId, outcome: Outcome, options: {
+  notification: boolean
+  expose: boolean
+}): Promise<FastifyReply> {
+  if (options.notification) return reply.code(204).send()
+  if (!outcome.ok) return sendError(reply, id, outcome.error)
+  const download = asDownload(outcome.result)
+  if (download !== undefined) {
+    let body
+    try {
+      body = await download.open()
+    } catch (err) {
+      return sendError(reply, id, toRpcError(err, { fromMethod: true, expose: options.expose }))
+    }
+    reply.code(200)
+      .header('content-type', download.type)
+      .header('content-disposition', contentDisposition(download.filename))
+      .header(DOWNLOAD_HEADER, '1')
+    if (download.size !== undefined) reply.header('content-length', download.size)
+    return reply.send(body)
+  }
+  let text: string
+  try {
+    text = serializeSuccess(id, outcome.result)
+  } catch (err) {
+    return sendError(reply, id, err as RpcError)
+  }
+  return reply.code(200).type('application/json; charset=utf-8').send(text)
+}

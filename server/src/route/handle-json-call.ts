@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ErrorCode, RpcError, type CallId } from '@formcall/spec'
+import type { ResolvedOptions } from '../options.js'
+import { idOf, parseJsonText, readCall } from '../parse/read-call.js'
+import { limitError } from '../parse/multipart-errors.js'
+import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
+import type { Executor } from '../dispatch/executor.js'
+import { errorEnvelope, serializeSuccess } from '../respond/envelope.js'
+import { asDownload } from '../respond/download.js'
+import { sendError, sendOutcome } from '../respond/send-outcome.js'
+
+/**
+ * Answers a call that came without parts: a JSON body (one call or a batch), a urlencoded `json=` field, or a
+ * `?json=` query. `text` is the call's JSON text.
+ */
+export async function handleJsonCall (request: FastifyRequest, reply: FastifyReply, text: string, options: {
+  executor: Executor
+  settings: ResolvedOptions
+  allowBatch: boolean
+}): Promise<FastifyReply> {
+  const { settings } = options
+  let value: unknown
+  try {
+    value = parseJsonText(text)
+  } catch (err) {
+    return sendError(reply, null, err as RpcError)
+  }
+  const controller = new AbortController()
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new RpcError(ErrorCode.ABORTED, 'the client closed the connection'))
+  })
+
+  const runOne = async (item: unknown): Promise<{ id: CallId, notification: boolean, outcome: Outcome }> => {
+    let call
+    try {
+      call = readCall(item)
+    } catch (err) {
+      return { id: idOf(item), notification: false, outcome: { ok: false, error: err as RpcError } }
+    }
+    const context = makeContext(request, call, controller.signal)
+    const outcome = await runCall({ call, context, executor: options.executor, settings, binder: undefined })
+    return { id: call.id, notification: call.notification, outcome }
+  }
+
+  if (!Array.isArray(value)) {
+    const { id, notification, outcome } = await runOne(value)
+    return await sendOutcome(reply, id, outcome, { notification, expose: settings.exposeErrors })
+  }
+  if (!options.allowBatch) {
+    return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST, 'batches are accepted only as an application/json body'))
+  }
+  if (value.length === 0) {
+    return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST, 'the batch is empty; send at least one call'))
+  }
+  if (value.length > settings.limits.batchSize) {
+    return sendError(reply, null, limitError('batchSize', settings.limits.batchSize, `a batch of ${value.length} calls`))
+  }
+  const answers = await Promise.all(value.map(runOne))
+  const body: string[] = []
+  for (const { id, notification, outcome } of answers) {
+    if (notification) continue
+    body.push(batchEntry(id, outcome))
+  }
+  if (body.length === 0) return reply.code(204).send()
+  return reply.code(200).type('application/json; charset=utf-8').send(`[${body.join(',')}]`)
+}
+
+function batchEntry (id: CallId, outcome: Outcome): string {
+  if (!outcome.ok) return JSON.stringify(errorEnvelope(id, outcome.error))
+  if (asDownload(outcome.result) !== undefined) {
+    return JSON.stringify(errorEnvelope(id, new RpcError(ErrorCode.RESULT_NOT_SERIALIZABLE,
+      'the method returned a file, which cannot be part of a batch; call it on its own')))
+  }
+  try {
+    return serializeSuccess(id, outcome.result)
+  } catch (err) {
+    return JSON.stringify(errorEnvelope(id, err as RpcError))
+  }
+}
