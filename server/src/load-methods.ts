@@ -1,0 +1,28 @@
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { MethodsObject } from './dispatch/resolve-method.js'
+
+/**
+ * Imports a methods module (`.js`, `.mjs`, or `.ts` when run under tsx) and returns its default export, or, when it
+ * has none, the module's named exports.
+ *
+ * @example
+ * ```ts
+ * const methods = await loadMethods('./methods.mjs')
+ * ```
+ */
+export async function loadMethods (modulePath: string, cwd = process.cwd()): Promise<MethodsObject> {
+  const absolute = resolve(cwd, modulePath)
+  try {
+    await stat(absolute)
+  } catch {
+    throw new Error(`methods module "${modulePath}" not found (looked at ${absolute})`)
+  }
+  const mod = await import(pathToFileURL(absolute).href) as Record<string, unknown>
+  const methods = mod.default ?? mod
+  if (typeof methods !== 'object' || methods === null) {
+    throw new Error(`methods module "${modulePath}" must export an object of functions (export default { echo: (s) => s })`)
+  }
+  return methods as MethodsObject
+}
