@@ -1,4 +1,7 @@
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { WorkerExecutor } from './dispatch/worker/worker-executor.js'
 import { createServer } from './create-server.js'
 import { loadMethods } from './load-methods.js'
 import { listMethods } from './dispatch/resolve-method.js'
@@ -17,6 +20,13 @@ Options:
   --expose-errors        send stack traces of method errors to clients (development only)
   --limit NAME=VALUE     set a limit (repeatable): ${Object.keys(DEFAULT_LIMITS).join(', ')}
   --tmp-dir D            where upload spool files go (default: the OS temp dir)
+  --isolation MODE       worker (default: each call in a pooled worker thread) or inline (in the server's thread)
+  --workers N            worker threads (default max(8, 4 x cores))
+  --max-queue N          calls waiting for a worker before 503 OVERLOADED (default 8 x workers)
+  --call-timeout MS      how long a method may run after its upload completed (default 60000)
+  --max-heap-mb N        heap limit per worker (default 512)
+  --calls-per-worker N   concurrent calls per worker, for trusted I/O-bound code (default 1)
+  --idle-upload-timeout MS  fail an upload that sends nothing for this long (default 30000; 0 = off)
   --log-level L          fatal, error, warn, info, debug (default warn)
   -h, --help             show this help`
 
@@ -35,6 +45,13 @@ export async function main (argv: string[]): Promise<void> {
       limit: { type: 'string', multiple: true, default: [] },
       'tmp-dir': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
+      isolation: { type: 'string', default: 'worker' },
+      workers: { type: 'string' },
+      'max-queue': { type: 'string' },
+      'call-timeout': { type: 'string' },
+      'max-heap-mb': { type: 'string' },
+      'calls-per-worker': { type: 'string' },
+      'idle-upload-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -43,14 +60,28 @@ export async function main (argv: string[]): Promise<void> {
     process.exitCode = values.help ? 0 : 2
     return
   }
-  const methods = await loadMethods(positionals[1])
+  const isolation = values.isolation
+  if (isolation !== 'worker' && isolation !== 'inline') throw new Error(`--isolation must be worker or inline, got "${isolation}"`)
+  const methodsModule = positionals[1]
+  // Inline mode imports the module here (and fails fast on a bad one); worker mode lets each worker import it.
+  const methods = isolation === 'inline' ? await loadMethods(methodsModule) : undefined
   const limits: Partial<Limits> = {}
   for (const entry of values.limit) {
     const [name, value] = entry.split('=')
     limits[name as keyof Limits] = Number(value)
   }
+
   const app = createServer({
-    methods,
+    ...(methods === undefined ? { methodsModule: await checkedModulePath(methodsModule) } : { methods }),
+    isolation,
+    ...numberOptions({
+      workers: values.workers,
+      maxQueue: values['max-queue'],
+      callTimeout: values['call-timeout'],
+      maxHeapMb: values['max-heap-mb'],
+      callsPerWorker: values['calls-per-worker'],
+      idleUploadTimeout: values['idle-upload-timeout']
+    }),
     path: values.path,
     allowedOrigins: values['allow-origin'],
     enableGet: values['enable-get'],
@@ -60,7 +91,8 @@ export async function main (argv: string[]): Promise<void> {
     fastify: { logger: { level: values['log-level'] } }
   })
   const address = await app.listen({ port: Number(values.port), host: values.host })
-  console.log(`formcall listening on ${address}${values.path} (${listMethods(methods).join(', ')})`)
+  const names = methods === undefined ? (app.formcall.executor as WorkerExecutor).methodNames : listMethods(methods)
+  console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')})`)
 
   let closing = false
   const shutdown = (signal: string): void => {
@@ -79,6 +111,27 @@ export async function main (argv: string[]): Promise<void> {
   }
   process.once('SIGINT', () => shutdown('SIGINT'))
   process.once('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+function numberOptions (values: Record<string, string | undefined>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue
+    const number = Number(value)
+    if (!Number.isFinite(number) || number < 0) throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a number >= 0, got "${value}"`)
+    out[name] = number
+  }
+  return out
+}
+
+async function checkedModulePath (modulePath: string): Promise<string> {
+  const absolute = resolve(modulePath)
+  try {
+    await stat(absolute)
+  } catch {
+    throw new Error(`methods module "${modulePath}" not found (looked at ${absolute})`)
+  }
+  return absolute
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -13,3 +13,6 @@ export type { MethodsObject, MethodFunction } from './dispatch/resolve-method.js
 export { Download, download, downloadFile } from './respond/download.js'
 export type { DownloadOptions } from './respond/download.js'
 export { RpcError, ErrorCode, isRpcError } from '@formcall/spec'
+export { WorkerExecutor } from './dispatch/worker/worker-executor.js'
+export type { WorkerPoolOptions } from './dispatch/worker/worker-executor.js'
+export { loadMethods } from './load-methods.js'

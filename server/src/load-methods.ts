@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { MethodsObject } from './dispatch/resolve-method.js'
 
 /**
@@ -13,7 +13,7 @@ import type { MethodsObject } from './dispatch/resolve-method.js'
  * ```
  */
 export async function loadMethods (modulePath: string, cwd = process.cwd()): Promise<MethodsObject> {
-  const absolute = resolve(cwd, modulePath)
+  const absolute = modulePath.startsWith('file:') ? fileURLToPath(modulePath) : resolve(cwd, modulePath)
   try {
     await stat(absolute)
   } catch {

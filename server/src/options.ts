@@ -71,7 +71,31 @@ export interface FormcallOptions {
   allowedOrigins?: readonly string[]
   /** Where spool files go. Default: the OS temp dir. */
   tmpDir?: string
-  /** Runs methods. Default: in-process. */
+  /**
+   * Path or URL of a module whose default export is the methods object. Each pool worker imports it
+   * (`isolation: 'worker'`, the default when this is given).
+   */
+  methodsModule?: string | URL
+  /**
+   * `worker` (default with `methodsModule`): each call runs in a pooled worker thread, isolated from the others.
+   * `inline`: in the server's thread; fastest, for tests and trusted code. `methods` objects always run inline.
+   */
+  isolation?: 'worker' | 'inline'
+  /** Worker threads (worker isolation). Default max(8, 4 × cores). */
+  workers?: number
+  /** Calls waiting for a worker before new ones get OVERLOADED (503). Default 8 × workers. */
+  maxQueue?: number
+  /** Milliseconds a method may run after its upload is complete before its worker is stopped. Default 60 000. */
+  callTimeout?: number
+  /** Heap limit per worker, in MiB. Default 512. */
+  maxHeapMb?: number
+  /** Calls one worker runs at once; above 1 trades isolation for density, for trusted I/O-bound code. Default 1. */
+  callsPerWorker?: number
+  /** An upload that sends no bytes for this many milliseconds fails with UPLOAD_STALLED. Default 30 000; 0 = off. */
+  idleUploadTimeout?: number
+  /** Milliseconds `close()` waits for running calls before stopping them. Default 10 000. */
+  shutdownTimeout?: number
+  /** Runs methods; overrides `methods`, `methodsModule` and `isolation`. */
   executor?: Executor
 }
 
@@ -84,6 +108,8 @@ export interface ResolvedOptions {
   beforeCall: BeforeCallHook | undefined
   allowedOrigins: readonly string[]
   tmpDir: string
+  idleUploadTimeout: number
+  shutdownTimeout: number
 }
 
 /** Applies defaults and checks values, failing at start-up rather than at the first call. */
@@ -108,7 +134,9 @@ export function resolveOptions (options: FormcallOptions): ResolvedOptions {
     exposeErrors: options.exposeErrors ?? false,
     beforeCall: options.beforeCall,
     allowedOrigins: options.allowedOrigins ?? [],
-    tmpDir: options.tmpDir ?? tmpdir()
+    tmpDir: options.tmpDir ?? tmpdir(),
+    idleUploadTimeout: options.idleUploadTimeout ?? 30_000,
+    shutdownTimeout: options.shutdownTimeout ?? 10_000
   }
 }
 

@@ -3,6 +3,8 @@ import fp from 'fastify-plugin'
 import { CALL_FIELD_NAMES, ErrorCode, RpcError } from '@formcall/spec'
 import { resolveOptions, type FormcallOptions } from './options.js'
 import { InlineExecutor } from './dispatch/inline-executor.js'
+import { WorkerExecutor } from './dispatch/worker/worker-executor.js'
+import { loadMethods } from './load-methods.js'
 import type { Executor } from './dispatch/executor.js'
 import { limitError } from './parse/multipart-errors.js'
 import { handleJsonCall } from './route/handle-json-call.js'
@@ -20,10 +22,11 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => {
   const settings = resolveOptions(options)
-  const executor = options.executor ?? (options.methods === undefined ? undefined : new InlineExecutor(options.methods))
-  if (executor === undefined) throw new TypeError('formcall needs `methods` (an object of functions) or an `executor`')
+  const executor = await chooseExecutor(options)
+  await executor.start?.()
   fastify.decorate('formcall', { path: settings.path, executor })
-  fastify.addHook('onClose', async () => await executor.close())
+  // Before the listener closes: running calls get `shutdownTimeout` to finish, new ones are refused.
+  fastify.addHook('preClose', async () => await executor.close(settings.shutdownTimeout))
 
   // A child scope, so the content-type parsers and the error handler below apply to the formcall path only.
   await fastify.register(async (scope: FastifyInstance) => {
@@ -96,6 +99,35 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
       }
     })
   })
+}
+
+async function chooseExecutor (options: FormcallOptions): Promise<Executor> {
+  if (options.executor !== undefined) return options.executor
+  const { methods, methodsModule } = options
+  const isolation = options.isolation ?? (methodsModule === undefined ? 'inline' : 'worker')
+  if (isolation === 'worker') {
+    if (methodsModule === undefined) {
+      throw new TypeError('isolation "worker" needs `methodsModule` (a path or URL each worker imports); a `methods` object cannot cross threads')
+    }
+    return new WorkerExecutor({
+      methodsModule,
+      ...definedOnly({
+        workers: options.workers,
+        maxQueue: options.maxQueue,
+        callTimeout: options.callTimeout,
+        maxHeapMb: options.maxHeapMb,
+        callsPerWorker: options.callsPerWorker,
+        exposeErrors: options.exposeErrors
+      })
+    })
+  }
+  if (methods !== undefined) return new InlineExecutor(methods)
+  if (methodsModule !== undefined) return new InlineExecutor(await loadMethods(String(methodsModule)))
+  throw new TypeError('formcall needs `methods` (an object of functions), `methodsModule` (a module path) or an `executor`')
+}
+
+function definedOnly<T extends Record<string, unknown>> (values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> }
 }
 
 function firstOf (params: URLSearchParams, names: readonly string[]): string | undefined {

@@ -24,7 +24,8 @@ export class UploadSession implements SlotOwner {
   readonly #waiting = new Set<FileSlot | FileGroup>()
   readonly #spools = new Set<Spool>()
   #current: FileSlot | undefined
-  #pending: { part: Readable, info: FileInfo } | undefined
+  /** Parts that arrived while the call was still being checked, in body order. */
+  #pending: Array<{ part: Readable, info: FileInfo }> = []
   #bound = false
   #settled = false
   #ended = false
@@ -74,9 +75,7 @@ export class UploadSession implements SlotOwner {
    */
   async bind (): Promise<void> {
     this.#bound = true
-    const pending = this.#pending
-    this.#pending = undefined
-    if (pending !== undefined) this.onPart(pending.part, pending.info)
+    for (const { part, info } of this.#pending.splice(0)) this.onPart(part, info)
     if (this.#ended) this.onEnd()
     if (this.#sawPart || this.#ended || this.#failure !== undefined) return
     await new Promise<void>((resolve) => { this.#firstArrival = resolve })
@@ -89,8 +88,9 @@ export class UploadSession implements SlotOwner {
       return
     }
     if (!this.#bound) {
-      // The call is still being checked (before-call hook, method lookup); this part holds the parser meanwhile.
-      this.#pending = { part, info }
+      // The call is still being checked (before-call hook, method lookup). busboy reports every part of a chunk at
+      // once, before the `json` part's end is seen, so several parts can be waiting here; the last holds the parser.
+      this.#pending.push({ part, info })
       return
     }
     this.#sawPart = true
@@ -132,7 +132,7 @@ export class UploadSession implements SlotOwner {
     if (this.#failure !== undefined) return
     this.#failure = err
     this.#wake()
-    this.#pending?.part.resume()
+    for (const { part } of this.#pending.splice(0)) part.resume()
     for (const slot of this.#allSlots()) slot.fail(err)
     for (const group of this.#groups.values()) group.fail(err)
     this.#onFailure(err)
@@ -141,7 +141,7 @@ export class UploadSession implements SlotOwner {
   /** The method finished: parts it did not read are discarded as they arrive, so the body can complete. */
   settle (): void {
     this.#settled = true
-    this.#pending?.part.resume()
+    for (const { part } of this.#pending.splice(0)) part.resume()
     for (const slot of this.#allSlots()) slot.abandon()
     for (const group of this.#groups.values()) group.end()
   }

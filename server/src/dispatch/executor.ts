@@ -7,6 +7,11 @@ export interface Execution {
   /** Arguments with placeholders bound to file objects; the executor appends the context. */
   readonly args: readonly unknown[]
   readonly context: CallContext
+  /**
+   * Settles when the request body is complete (at once for calls without parts). The call timeout counts from here,
+   * so a long upload that the method is reading is not mistaken for a hung method.
+   */
+  readonly uploadComplete: Promise<void>
 }
 
 /**
@@ -15,10 +20,12 @@ export interface Execution {
  * downloads) is the same for both.
  */
 export interface Executor {
+  /** Prepares the executor (starts workers, learns method names); awaited before the server listens. */
+  start? (): Promise<void>
   /** Throws METHOD_NOT_FOUND unless `method` names a callable method; runs before any file is bound. */
   assertMethod (method: string): void
   /** Runs the method; resolves with its result or rejects with what it threw. */
   run (execution: Execution): Promise<unknown>
-  /** Stops taking work and releases resources. */
-  close (): Promise<void>
+  /** Stops taking work, gives running calls up to `graceMs` to finish, then releases resources. */
+  close (graceMs?: number): Promise<void>
 }

@@ -36,6 +36,7 @@ export async function runCall (options: {
   settings: ResolvedOptions
   binder: FileBinder | undefined
   onBound?: () => Promise<void>
+  uploadComplete?: Promise<void>
 }): Promise<Outcome> {
   const { call, context, executor, settings } = options
   let inMethod = false
@@ -49,7 +50,10 @@ export async function runCall (options: {
     await options.onBound?.()
     context.signal.throwIfAborted()
     inMethod = true
-    return { ok: true, result: await executor.run({ method: call.method, args, context }) }
+    return {
+      ok: true,
+      result: await executor.run({ method: call.method, args, context, uploadComplete: options.uploadComplete ?? Promise.resolve() })
+    }
   } catch (err) {
     const reason: unknown = context.signal.aborted ? context.signal.reason : undefined
     return { ok: false, error: toRpcError(reason instanceof RpcError ? reason : err, { fromMethod: inMethod, expose: settings.exposeErrors }) }

@@ -27,8 +27,8 @@ export interface MultipartParse {
 
 /**
  * Streams a multipart request through busboy: the first part must be `json`; every later part is reported as a
- * stream while it arrives, with backpressure to the socket. All limits except the file size (busboy's) are counted
- * here.
+ * stream while it arrives, with backpressure to the socket. busboy caps each part at the largest per-part limit and
+ * counts `parts`; the rest (each part's own size limit, `files`) are counted here.
  *
  * @example
  * ```ts
@@ -56,14 +56,17 @@ export function parseMultipart (
     req.unpipe(busboy)
   }
 
+  const partCap = Math.max(limits.fileSize, limits.callSize, limits.fieldSize)
   try {
     busboy = Busboy({
       headers: headers as IncomingHttpHeaders & { 'content-type': string },
       // Every part is read as a stream, text fields too: a placeholder may point at a text part, and the `json` part
       // may be sent as a file (`curl -F json=@call.json`).
       isPartAFile: () => true,
+      // busboy has one size cap for every part, but each kind of part has its own limit: busboy's cap is the
+      // largest of them, and each part's own limit is counted below (and named when busboy's cap is the one hit).
       limits: {
-        fileSize: limits.fileSize,
+        fileSize: partCap,
         parts: limits.parts,
         headerSize: limits.partHeaderSize,
         fieldNameSize: 1024
@@ -88,6 +91,7 @@ export function parseMultipart (
           `the first part is "${name.slice(0, 100)}" but must be "json", holding the call {"method": ..., "params": ...}`))
         return
       }
+      part.on('limit', () => fail(limitError('callSize', limits.callSize, 'the "json" part')))
       readCallPart(part, limits.callSize, (text) => { if (!done) handlers.onCall(text) }, fail)
       return
     }
@@ -97,19 +101,21 @@ export function parseMultipart (
       fail(limitError('files', limits.files, `file part ${files} ("${name.slice(0, 100)}")`))
       return
     }
-    part.on('limit', () => {
-      fail(limitError('fileSize', limits.fileSize, `file part "${name.slice(0, 100)}"`, { part: name }))
-    })
+    const sizeError = isFile
+      ? () => limitError('fileSize', limits.fileSize, `file part "${name.slice(0, 100)}"`, { part: name })
+      : () => limitError('fieldSize', limits.fieldSize, `text part "${name.slice(0, 100)}"`, { part: name })
+    part.on('limit', () => fail(sizeError()))
     const info: FileInfo = {
       field: name,
       filename: isFile ? filename : null,
       type: isFile ? mimeType : (mimeType === 'text/plain' ? 'text/plain;charset=utf-8' : mimeType)
     }
-    if (isFile) {
+    const max = isFile ? limits.fileSize : limits.fieldSize
+    if (max >= partCap) {
+      // busboy's cap is this part's limit: its 'limit' event above fails the part, no counter needed.
       handlers.onPart(part, info)
     } else {
-      const limited = part.pipe(ByteLimit.of(limits.fieldSize,
-        () => limitError('fieldSize', limits.fieldSize, `text part "${name.slice(0, 100)}"`, { part: name })))
+      const limited = part.pipe(ByteLimit.of(max, sizeError))
       limited.on('error', fail)
       handlers.onPart(limited, info)
     }

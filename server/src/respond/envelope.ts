@@ -22,14 +22,32 @@ export function errorEnvelope (id: CallId, err: RpcError): ErrorResponse {
 }
 
 /**
- * The success envelope as JSON text. A result JSON cannot represent (a cycle, a BigInt) is RESULT_NOT_SERIALIZABLE;
- * `undefined` is sent as `null`.
+ * A result already turned into JSON text (by a worker, off the main thread), sent without parsing it again.
  */
-export function serializeSuccess (id: CallId, result: unknown): string {
+export class SerializedResult {
+  constructor (readonly json: string) {}
+}
+
+/**
+ * The JSON text of a method's result. A value JSON cannot represent (a cycle, a BigInt, a function) is
+ * RESULT_NOT_SERIALIZABLE; `undefined` is sent as `null`.
+ */
+export function serializeResult (result: unknown): string {
+  if (result instanceof SerializedResult) return result.json
+  // JSON.stringify gives `undefined` for these rather than throwing; they would go out as `null`.
+  if (typeof result === 'function' || typeof result === 'symbol') {
+    throw new RpcError(ErrorCode.RESULT_NOT_SERIALIZABLE,
+      `the method returned a ${typeof result}, which cannot be sent as JSON; return plain data or a download()`)
+  }
   try {
-    return JSON.stringify({ jsonrpc: JSONRPC_VERSION, id, result: result === undefined ? null : result })
+    return JSON.stringify(result) ?? 'null'
   } catch (err) {
     throw new RpcError(ErrorCode.RESULT_NOT_SERIALIZABLE,
       `the method's result cannot be sent as JSON (${(err as Error).message}); return plain data or a download()`)
   }
+}
+
+/** The success envelope as JSON text. */
+export function serializeSuccess (id: CallId, result: unknown): string {
+  return `{"jsonrpc":"${JSONRPC_VERSION}","id":${JSON.stringify(id)},"result":${serializeResult(result)}}`
 }

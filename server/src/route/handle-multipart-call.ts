@@ -28,11 +28,14 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
   let responded = false
   let finish!: () => void
   const done = new Promise<void>((resolve) => { finish = resolve })
+  let uploadEnded!: () => void
+  const uploadComplete = new Promise<void>((resolve) => { uploadEnded = resolve })
 
   const session = new UploadSession({
     limits: settings.limits,
     tmpDir: settings.tmpDir,
     onFailure: (err) => {
+      uploadEnded()
       controller.abort(err)
       respond()
     }
@@ -82,16 +85,28 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
       executor: options.executor,
       settings,
       binder: session,
-      onBound: async () => await session.bind()
+      onBound: async () => await session.bind(),
+      uploadComplete
     })
     session.settle()
     respond()
+  }
+
+  if (settings.idleUploadTimeout > 0) {
+    const idle = setTimeout(() => {
+      session.fail(new RpcError(ErrorCode.UPLOAD_STALLED,
+        `no upload bytes arrived for ${settings.idleUploadTimeout} ms (the client stalled, or the method stopped reading its files); send the request again`))
+    }, settings.idleUploadTimeout)
+    request.raw.on('data', () => idle.refresh())
+    void uploadComplete.then(() => clearTimeout(idle))
+    reply.raw.once('close', () => clearTimeout(idle))
   }
 
   const parse = parseMultipart(request.raw, request.headers, settings.limits, {
     onCall: (text) => { void start(text) },
     onPart: (part, info) => session.onPart(part, info),
     onEnd: () => {
+      uploadEnded()
       session.onEnd()
       respond()
     },

@@ -1,0 +1,174 @@
+import type { MessagePort } from 'node:worker_threads'
+import { ErrorCode, RpcError } from '@formcall/spec'
+import { UploadedFile, UploadedFiles } from '../../bind/uploaded-file.js'
+import { Download } from '../../respond/download.js'
+import { SerializedResult } from '../../respond/envelope.js'
+import type { CallContext } from '../call-context.js'
+import { CreditReceiver, CreditSender } from './credit-flow.js'
+import type { FileRef, FilesRef, MainToWorker, WorkerToMain } from './messages.js'
+
+/**
+ * The main-thread end of one call's MessagePort: serves the worker's file requests from the request's file objects,
+ * relays the abort signal, and turns the worker's outcome (a result, an error, a download stream) into what the
+ * dispatch seam returns.
+ */
+export class CallBridge {
+  /** Settles with the method's outcome: JSON text, a Download, or the method's error. */
+  readonly outcome: Promise<unknown>
+  readonly #port: MessagePort
+  readonly #context: CallContext
+  readonly #files: UploadedFile[] = []
+  readonly #fileIndex = new Map<UploadedFile, number>()
+  readonly #groups: Array<AsyncIterator<UploadedFile>> = []
+  readonly #senders = new Map<number, CreditSender>()
+  #download: CreditReceiver | undefined
+  #settle!: { resolve: (value: unknown) => void, reject: (err: unknown) => void }
+  #settled = false
+
+  constructor (port: MessagePort, context: CallContext) {
+    this.#port = port
+    this.#context = context
+    this.outcome = new Promise((resolve, reject) => { this.#settle = { resolve, reject } })
+    this.outcome.catch(() => {})
+    port.on('message', (message: WorkerToMain) => this.#onMessage(message))
+    // A port also closes when its worker dies. The pool's own report of why (out of memory, exit code, uncaught
+    // exception) arrives separately and is more useful, so it gets a moment to come first.
+    port.on('close', () => {
+      setTimeout(() => this.fail(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker running the method stopped')), 100).unref()
+    })
+  }
+
+  /** Args for the task: file objects replaced by references the worker turns back into file objects. */
+  encodeArgs (args: readonly unknown[]): unknown[] {
+    const encode = (value: unknown): unknown => {
+      if (value instanceof UploadedFile) return { $formcallFile: this.#register(value) } satisfies FileRef
+      if (value instanceof UploadedFiles) {
+        this.#groups.push(value[Symbol.asyncIterator]())
+        return { $formcallFiles: this.#groups.length - 1, field: value.field } satisfies FilesRef
+      }
+      if (typeof value !== 'object' || value === null) return value
+      if (Array.isArray(value)) return value.map(encode)
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encode(item)]))
+    }
+    return args.map(encode)
+  }
+
+  /** Field names by file index, for the task. */
+  get fileFields (): string[] { return this.#files.map((file) => file.field) }
+  /** Whether the call has any file argument. */
+  get hasFiles (): boolean { return this.#files.length > 0 || this.#groups.length > 0 }
+
+  /** Tells the worker's method its call was aborted (its signal fires, its file streams fail). */
+  abort (reason: RpcError): void {
+    this.#post({ t: 'abort', error: reason.toJSON() })
+  }
+
+  /** The worker failed (crash, timeout, termination): the outcome rejects, a running download errors. */
+  fail (err: RpcError): void {
+    for (const sender of this.#senders.values()) sender.cancel()
+    if (this.#download !== undefined && !this.#download.complete) this.#download.destroy(err)
+    this.#finish(err, false)
+  }
+
+  #register (file: UploadedFile): number {
+    let index = this.#fileIndex.get(file)
+    if (index === undefined) {
+      index = this.#files.push(file) - 1
+      this.#fileIndex.set(file, index)
+    }
+    return index
+  }
+
+  #post (message: MainToWorker, transfer?: ArrayBuffer[]): void {
+    try {
+      this.#port.postMessage(message, transfer)
+    } catch {
+      // The port closed: the worker is gone and `fail` reports it.
+    }
+  }
+
+  #finish (value: unknown, ok: boolean): void {
+    if (this.#settled) return
+    this.#settled = true
+    if (ok) this.#settle.resolve(value)
+    else this.#settle.reject(value)
+  }
+
+  #onMessage (message: WorkerToMain): void {
+    switch (message.t) {
+      case 'ready': void this.#sendInfo(message.file); break
+      case 'open': void this.#open(message.file); break
+      case 'ack': this.#senders.get(message.file)?.ack(message.n); break
+      case 'next': void this.#next(message.group); break
+      case 'result': this.#finish(new SerializedResult(message.json), true); break
+      case 'error': this.#finish(RpcError.fromJSON(message.error), false); break
+      case 'download': {
+        const stream = new CreditReceiver(
+          (n) => this.#post({ t: 'dl-ack', n }),
+          () => this.#post({ t: 'dl-cancel' }))
+        this.#download = stream
+        this.#finish(new Download(() => stream, {
+          ...(message.filename === undefined ? {} : { filename: message.filename }),
+          type: message.type,
+          ...(message.size === undefined ? {} : { size: message.size })
+        }), true)
+        break
+      }
+      case 'dl-data': this.#download?.receive(message.chunk); break
+      case 'dl-end': this.#download?.finish(); break
+      case 'dl-error': this.#download?.destroy(RpcError.fromJSON(message.error)); break
+      case 'log': {
+        const log = this.#context.log[message.level].bind(this.#context.log)
+        if (message.obj === undefined) log(message.msg)
+        else log(message.obj, message.msg)
+        break
+      }
+    }
+  }
+
+  async #sendInfo (index: number): Promise<void> {
+    const file = this.#files[index] as UploadedFile
+    try {
+      this.#post({ t: 'info', file: index, info: await file.ready() })
+    } catch (err) {
+      this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
+    }
+  }
+
+  async #open (index: number): Promise<void> {
+    const file = this.#files[index] as UploadedFile
+    const stream = file.stream
+    try {
+      this.#post({ t: 'info', file: index, info: await file.ready() })
+    } catch (err) {
+      this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
+      return
+    }
+    this.#senders.set(index, new CreditSender(stream, {
+      data: (chunk) => this.#post({ t: 'data', file: index, chunk }, [chunk.buffer as ArrayBuffer]),
+      end: () => this.#post({ t: 'end', file: index }),
+      error: (err) => this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
+    }))
+  }
+
+  async #next (group: number): Promise<void> {
+    const iterator = this.#groups[group] as AsyncIterator<UploadedFile>
+    try {
+      const item = await iterator.next()
+      if (item.done === true) {
+        this.#post({ t: 'items-end', group })
+        return
+      }
+      const file = item.value
+      this.#post({ t: 'item', group, file: this.#register(file), info: await file.ready() })
+    } catch (err) {
+      this.#post({ t: 'items-fail', group, error: asRpcError(err).toJSON() })
+    }
+  }
+}
+
+function asRpcError (err: unknown): RpcError {
+  return err instanceof RpcError
+    ? err
+    : new RpcError(ErrorCode.INVALID_REQUEST, `the upload failed: ${(err as Error).message ?? String(err)}`)
+}

@@ -1,0 +1,76 @@
+/**
+ * The worker protocol: every message that crosses the thread boundary, main side and worker side, in one place.
+ *
+ * One MessagePort per call carries file bytes in (with credit-based flow control), the outcome, and download bytes out.
+ * The piscina task itself only starts the call and settles when the worker is free again.
+ */
+import type { IncomingHttpHeaders } from 'node:http'
+import type { MessagePort } from 'node:worker_threads'
+import type { CallId, ErrorObject } from '@formcall/spec'
+import type { FileInfo } from '../../bind/uploaded-file.js'
+
+/** Chunks the sender may have in flight before it waits for an ack. */
+export const CREDIT_WINDOW = 16
+/** The receiver acks every this many chunks it handed on. */
+export const ACK_EVERY = 8
+
+/** `workerData` of every pool worker. */
+export interface StartupData {
+  /** URL of the methods module the worker imports. */
+  methodsModule: string
+}
+
+/** Where a file placeholder stood in the args: the worker rebuilds a file object there. */
+export interface FileRef { readonly $formcallFile: number }
+/** Where a `$files` list stood. */
+export interface FilesRef { readonly $formcallFiles: number, readonly field: string }
+
+/** The piscina task: one call. */
+export interface CallTask {
+  method: string
+  /** Args with UploadedFile / UploadedFiles replaced by {@link FileRef} / {@link FilesRef}. */
+  args: unknown[]
+  /** The field names of the files, indexed by FileRef number. */
+  fileFields: string[]
+  context: { method: string, id: CallId, headers: IncomingHttpHeaders, remoteAddress: string }
+  port: MessagePort
+  exposeErrors: boolean
+}
+
+/** Messages from the worker to the main thread. */
+export type WorkerToMain =
+  | { t: 'open', file: number }
+  | { t: 'ready', file: number }
+  | { t: 'ack', file: number, n: number }
+  | { t: 'next', group: number }
+  | { t: 'result', json: string }
+  | { t: 'error', error: ErrorObject, fromMethod: boolean }
+  | { t: 'download', filename: string | undefined, type: string, size: number | undefined }
+  | { t: 'dl-data', chunk: Uint8Array }
+  | { t: 'dl-end' }
+  | { t: 'dl-error', error: ErrorObject }
+  | { t: 'log', level: LogLevel, msg: string, obj?: unknown }
+
+/** Messages from the main thread to the worker. */
+export type MainToWorker =
+  | { t: 'info', file: number, info: FileInfo }
+  | { t: 'data', file: number, chunk: Uint8Array }
+  | { t: 'end', file: number }
+  | { t: 'fail', file: number, error: ErrorObject }
+  | { t: 'item', group: number, file: number, info: FileInfo }
+  | { t: 'items-end', group: number }
+  | { t: 'items-fail', group: number, error: ErrorObject }
+  | { t: 'dl-ack', n: number }
+  | { t: 'dl-cancel' }
+  | { t: 'abort', error: ErrorObject }
+
+/** Log levels a method's logger forwards. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
+
+/**
+ * A copy of `chunk` in its own ArrayBuffer, ready to transfer. Posting a Buffer view directly would clone its whole
+ * backing ArrayBuffer, which for parser and socket chunks is a shared pool many times the chunk's size.
+ */
+export function ownCopy (chunk: Uint8Array): Uint8Array {
+  return new Uint8Array(chunk)
+}

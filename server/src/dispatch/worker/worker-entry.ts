@@ -1,0 +1,240 @@
+/**
+ * The code each pool worker runs: imports the methods module once, then runs one call per task, with file arguments
+ * and downloads bridged over the task's MessagePort (see messages.ts).
+ *
+ * An exception thrown where no call can catch it (a timer callback, an unawaited promise) ends the worker; the pool
+ * reports it as the running call's WORKER_CRASHED and starts a fresh worker.
+ */
+import { Readable } from 'node:stream'
+import { workerData, type MessagePort } from 'node:worker_threads'
+import { RpcError } from '@formcall/spec'
+import { UploadedFile, UploadedFiles, type FileInfo, type FileSource } from '../../bind/uploaded-file.js'
+import { asDownload } from '../../respond/download.js'
+import { serializeResult, toRpcError } from '../../respond/envelope.js'
+import { listMethods, resolveMethod, type MethodsObject } from '../resolve-method.js'
+import { CreditReceiver, CreditSender } from './credit-flow.js'
+import type { CallTask, LogLevel, MainToWorker, StartupData, WorkerToMain } from './messages.js'
+
+const { methodsModule } = workerData as StartupData
+const loaded = await import(methodsModule) as Record<string, unknown>
+const methods = (loaded.default ?? loaded) as MethodsObject
+
+/** Runs one call; the piscina task settles when the worker is free again (after any download is sent). */
+export default async function runTask (task: CallTask | { list: true }): Promise<string[] | undefined> {
+  if ('list' in task) return listMethods(methods)
+  const call = new WorkerCall(task)
+  await call.run()
+  return undefined
+}
+
+class WorkerCall {
+  readonly #task: CallTask
+  readonly #port: MessagePort
+  readonly #controller = new AbortController()
+  readonly #files = new Map<number, PortFileSource>()
+  readonly #groups = new Map<number, PortFileGroup>()
+  #download: CreditSender | undefined
+  #downloadDone: (() => void) | undefined
+
+  constructor (task: CallTask) {
+    this.#task = task
+    this.#port = task.port
+    this.#port.on('message', (message: MainToWorker) => this.#onMessage(message))
+  }
+
+  post (message: WorkerToMain, transfer?: ArrayBuffer[]): void {
+    this.#port.postMessage(message, transfer)
+  }
+
+  async run (): Promise<void> {
+    const { method, context } = this.#task
+    const args = this.#task.args.map((arg) => this.#rebuild(arg))
+    const log = Object.fromEntries((['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as LogLevel[]).map((level) => [
+      level,
+      (objOrMsg: unknown, msg?: string) => this.post(typeof objOrMsg === 'string'
+        ? { t: 'log', level, msg: objOrMsg }
+        : { t: 'log', level, msg: msg ?? '', obj: safeClone(objOrMsg) })
+    ]))
+    let inMethod = false
+    try {
+      const fn = resolveMethod(methods, method)
+      inMethod = true
+      const value = await fn(...args, { ...context, signal: this.#controller.signal, log })
+      inMethod = false
+      const download = asDownload(value)
+      if (download === undefined) {
+        this.post({ t: 'result', json: serializeResult(value) })
+      } else {
+        const body = await download.open()
+        this.post({ t: 'download', filename: download.filename, type: download.type, size: download.size })
+        await this.#sendDownload(body)
+      }
+    } catch (err) {
+      this.post({ t: 'error', error: toRpcError(err, { fromMethod: inMethod, expose: this.#task.exposeErrors }).toJSON(), fromMethod: inMethod })
+    } finally {
+      this.#port.close()
+    }
+  }
+
+  async #sendDownload (body: Readable): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#downloadDone = resolve
+      this.#download = new CreditSender(body, {
+        data: (chunk) => this.post({ t: 'dl-data', chunk }, [chunk.buffer as ArrayBuffer]),
+        end: () => { this.post({ t: 'dl-end' }); resolve() },
+        error: (err) => {
+          this.post({ t: 'dl-error', error: toRpcError(err, { fromMethod: true, expose: this.#task.exposeErrors }).toJSON() })
+          resolve()
+        }
+      })
+    })
+  }
+
+  #rebuild (value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return value
+    if (Array.isArray(value)) return value.map((item) => this.#rebuild(item))
+    const record = value as Record<string, unknown>
+    if (typeof record.$formcallFile === 'number') {
+      const index = record.$formcallFile
+      return new UploadedFile(this.#task.fileFields[index] as string, this.#fileSource(index))
+    }
+    if (typeof record.$formcallFiles === 'number') {
+      const group = new PortFileGroup(record.$formcallFiles, this)
+      this.#groups.set(record.$formcallFiles, group)
+      return new UploadedFiles(String(record.field), group)
+    }
+    for (const key of Object.keys(record)) record[key] = this.#rebuild(record[key])
+    return record
+  }
+
+  /** @internal */
+  fileSource (index: number, info?: FileInfo): PortFileSource {
+    return this.#fileSource(index, info)
+  }
+
+  #fileSource (index: number, info?: FileInfo): PortFileSource {
+    let source = this.#files.get(index)
+    if (source === undefined) {
+      source = new PortFileSource(index, this, info)
+      this.#files.set(index, source)
+    }
+    return source
+  }
+
+  #onMessage (message: MainToWorker): void {
+    switch (message.t) {
+      case 'info': this.#files.get(message.file)?.setInfo(message.info); break
+      case 'data': this.#files.get(message.file)?.data(message.chunk); break
+      case 'end': this.#files.get(message.file)?.end(); break
+      case 'fail': this.#files.get(message.file)?.fail(RpcError.fromJSON(message.error)); break
+      case 'item': this.#groups.get(message.group)?.item(message.file, message.info); break
+      case 'items-end': this.#groups.get(message.group)?.end(); break
+      case 'items-fail': this.#groups.get(message.group)?.fail(RpcError.fromJSON(message.error)); break
+      case 'dl-ack': this.#download?.ack(message.n); break
+      case 'dl-cancel':
+        this.#download?.cancel()
+        this.#downloadDone?.()
+        break
+      case 'abort': {
+        const reason = RpcError.fromJSON(message.error)
+        this.#controller.abort(reason)
+        for (const source of this.#files.values()) source.fail(reason)
+        break
+      }
+    }
+  }
+}
+
+/** A file whose part lives in the main thread: bytes arrive as port messages, paced by acks. */
+class PortFileSource implements FileSource {
+  info: FileInfo | undefined
+  readonly #index: number
+  readonly #call: WorkerCall
+  #stream: CreditReceiver | undefined
+  #error: Error | undefined
+  #readyWaiters: Array<{ resolve: (info: FileInfo) => void, reject: (err: Error) => void }> = []
+
+  constructor (index: number, call: WorkerCall, info?: FileInfo) {
+    this.#index = index
+    this.#call = call
+    this.info = info
+  }
+
+  async ready (): Promise<FileInfo> {
+    if (this.info !== undefined) return this.info
+    if (this.#error !== undefined) throw this.#error
+    return await new Promise((resolve, reject) => {
+      this.#readyWaiters.push({ resolve, reject })
+      this.#call.post({ t: 'ready', file: this.#index })
+    })
+  }
+
+  open (): Readable {
+    const stream = new CreditReceiver((n) => this.#call.post({ t: 'ack', file: this.#index, n }))
+    this.#stream = stream
+    if (this.#error !== undefined) {
+      const err = this.#error
+      process.nextTick(() => stream.destroy(err))
+    } else {
+      this.#call.post({ t: 'open', file: this.#index })
+    }
+    return stream
+  }
+
+  setInfo (info: FileInfo): void {
+    this.info = info
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(info)
+  }
+
+  data (chunk: Uint8Array): void { this.#stream?.receive(chunk) }
+  end (): void { this.#stream?.finish() }
+
+  fail (err: Error): void {
+    if (this.#error !== undefined) return
+    this.#error = err
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(err)
+    this.#stream?.destroy(err)
+  }
+}
+
+/** The parts of one `$files` list, pulled from the main thread one at a time. */
+class PortFileGroup implements AsyncIterable<UploadedFile> {
+  readonly #index: number
+  readonly #call: WorkerCall
+  #next: { resolve: (r: IteratorResult<UploadedFile>) => void, reject: (err: Error) => void } | undefined
+
+  constructor (index: number, call: WorkerCall) {
+    this.#index = index
+    this.#call = call
+  }
+
+  [Symbol.asyncIterator] (): AsyncIterator<UploadedFile> {
+    return {
+      next: async () => await new Promise((resolve, reject) => {
+        this.#next = { resolve, reject }
+        this.#call.post({ t: 'next', group: this.#index })
+      })
+    }
+  }
+
+  item (file: number, info: FileInfo): void {
+    this.#take()?.resolve({ value: new UploadedFile(info.field, this.#call.fileSource(file, info)), done: false })
+  }
+
+  end (): void { this.#take()?.resolve({ value: undefined, done: true }) }
+  fail (err: Error): void { this.#take()?.reject(err) }
+
+  #take (): { resolve: (r: IteratorResult<UploadedFile>) => void, reject: (err: Error) => void } | undefined {
+    const next = this.#next
+    this.#next = undefined
+    return next
+  }
+}
+
+function safeClone (value: unknown): unknown {
+  try {
+    return structuredClone(value)
+  } catch {
+    return String(value)
+  }
+}

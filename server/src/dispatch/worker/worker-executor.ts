@@ -1,0 +1,191 @@
+import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { MessageChannel } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import { ErrorCode, RpcError } from '@formcall/spec'
+import type { Execution, Executor } from '../executor.js'
+import { CallBridge } from './call-bridge.js'
+import type { CallTask, StartupData } from './messages.js'
+import { UploadLanes } from './upload-lanes.js'
+
+/** Options of the worker pool. */
+export interface WorkerPoolOptions {
+  /** Path or URL of the methods module each worker imports (its default export, or its named exports). */
+  methodsModule: string | URL
+  /** Worker threads, all started up front. Default: max(8, 4 × cores) — see the README's design notes. */
+  workers?: number
+  /** Calls waiting for a worker before new ones get OVERLOADED (503). Default: 8 × workers. */
+  maxQueue?: number
+  /** Milliseconds a method may run after its upload is complete; then its worker is terminated. Default 60 000. */
+  callTimeout?: number
+  /** Heap limit of each worker in MiB; a method that exceeds it fails with WORKER_CRASHED. Default 512. */
+  maxHeapMb?: number
+  /** Calls one worker runs at once. Above 1 trades isolation for density: for trusted, I/O-bound code. Default 1. */
+  callsPerWorker?: number
+  /** Worker slots kept free of uploads, so slow uploads cannot starve calls without files. Default: a quarter. */
+  reservedForCalls?: number
+  /** Milliseconds an aborted method gets to return before its worker is terminated. Default 2000. */
+  abortGrace?: number
+  /** Extra `execArgv` for workers. */
+  execArgv?: string[]
+  /** Add stack traces to method errors (the server's `exposeErrors`). */
+  exposeErrors?: boolean
+}
+
+const WORKER_ENTRY = new URL('./worker-boot.mjs', import.meta.url)
+
+/**
+ * Runs every call in a pooled worker thread (piscina), so a method that throws, hangs, leaks memory or exits fails
+ * its own call only: the worker is replaced and calls on other workers carry on.
+ *
+ * @example
+ * ```ts
+ * const executor = new WorkerExecutor({ methodsModule: new URL('./methods.ts', import.meta.url), workers: 8 })
+ * createServer({ executor })
+ * ```
+ */
+export class WorkerExecutor implements Executor {
+  readonly #pool: Piscina
+  readonly #lanes: UploadLanes
+  readonly #callTimeout: number
+  readonly #abortGrace: number
+  readonly #methodsModule: string
+  readonly #running = new Set<() => void>()
+  #methods: ReadonlySet<string> | undefined
+  #closing = false
+  readonly #exposeErrors: boolean
+
+  constructor (options: WorkerPoolOptions) {
+    const workers = options.workers ?? Math.max(8, 4 * availableParallelism())
+    const callsPerWorker = options.callsPerWorker ?? 1
+    const slots = workers * callsPerWorker
+    const reserved = options.reservedForCalls ?? Math.max(1, Math.floor(slots / 4))
+    const maxQueue = options.maxQueue ?? 8 * workers
+    this.#callTimeout = options.callTimeout ?? 60_000
+    this.#abortGrace = options.abortGrace ?? 2_000
+    this.#exposeErrors = options.exposeErrors ?? false
+    this.#methodsModule = String(options.methodsModule instanceof URL ? options.methodsModule : toModuleUrl(options.methodsModule))
+    this.#lanes = new UploadLanes(slots - reserved, maxQueue)
+    this.#pool = new Piscina({
+      filename: WORKER_ENTRY.href,
+      minThreads: workers,
+      maxThreads: workers,
+      maxQueue,
+      concurrentTasksPerWorker: callsPerWorker,
+      // 'sync' parks idle workers in Atomics.wait, which freezes work a method left running without awaiting it.
+      atomics: 'disabled',
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
+      workerData: { methodsModule: this.#methodsModule } satisfies StartupData,
+      execArgv: [...process.execArgv, ...(options.execArgv ?? [])]
+    })
+    // Errors of a worker with no call running (a stray timer after its call finished) must not crash the server.
+    this.#pool.on('error', () => {})
+  }
+
+  /** Starts the workers and learns the method names, so unknown methods are refused without a worker. */
+  async start (): Promise<void> {
+    try {
+      this.#methods = new Set(await this.#pool.run({ list: true }) as string[])
+    } catch (err) {
+      throw new Error(`the workers could not load the methods module ${this.#methodsModule}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** The callable method names, once started. */
+  get methodNames (): string[] { return [...(this.#methods ?? [])] }
+
+  assertMethod (method: string): void {
+    if (this.#closing) throw new RpcError(ErrorCode.SHUTTING_DOWN, 'the server is shutting down; retry on another instance')
+    if (this.#methods?.has(method) !== true) {
+      throw new RpcError(ErrorCode.METHOD_NOT_FOUND, `method "${method.slice(0, 256)}" does not exist; check the name and its namespace`,
+        { method: method.slice(0, 256) })
+    }
+  }
+
+  async run ({ method, args, context, uploadComplete }: Execution): Promise<unknown> {
+    const { port1, port2 } = new MessageChannel()
+    const bridge = new CallBridge(port1, context)
+    const taskArgs = bridge.encodeArgs(args)
+    const release = bridge.hasFiles ? await this.#lanes.acquire(context.signal) : () => {}
+    const terminate = new AbortController()
+    const stop = (reason: RpcError): void => {
+      bridge.fail(reason)
+      terminate.abort(reason)
+    }
+    let timer: NodeJS.Timeout | undefined
+    const startTimeout = (): void => {
+      if (this.#callTimeout > 0 && !terminate.signal.aborted) {
+        timer = setTimeout(() => stop(new RpcError(ErrorCode.CALL_TIMEOUT,
+          `the method ran longer than ${this.#callTimeout} ms after its upload completed; its worker was stopped`)), this.#callTimeout)
+      }
+    }
+    void uploadComplete.then(startTimeout, () => {})
+    let grace: NodeJS.Timeout | undefined
+    const onAbort = (): void => {
+      const reason = context.signal.reason instanceof RpcError
+        ? context.signal.reason
+        : new RpcError(ErrorCode.ABORTED, 'the call was aborted')
+      bridge.abort(reason)
+      grace = setTimeout(() => stop(reason), this.#abortGrace)
+    }
+    context.signal.addEventListener('abort', onAbort, { once: true })
+    const cancel = (): void => stop(new RpcError(ErrorCode.SHUTTING_DOWN, 'the server shut down before the call finished'))
+    this.#running.add(cancel)
+
+    const task: CallTask = {
+      method,
+      args: taskArgs,
+      fileFields: bridge.fileFields,
+      context: { method: context.method, id: context.id, headers: context.headers, remoteAddress: context.remoteAddress },
+      port: port2,
+      exposeErrors: this.#exposeErrors
+    }
+    const done = this.#pool.run(task, { transferList: [port2], signal: terminate.signal })
+    done.catch((err: unknown) => bridge.fail(poolErrorToRpc(err, this.#pool.options.maxQueue)))
+      .finally(() => {
+        clearTimeout(timer)
+        clearTimeout(grace)
+        context.signal.removeEventListener('abort', onAbort)
+        this.#running.delete(cancel)
+        // port1 is left open: the worker closes the channel after its last message, and closing it here could drop
+        // an outcome still in flight (the task's own completion travels on another port).
+        release()
+      })
+    return await bridge.outcome
+  }
+
+  /**
+   * Refuses new calls, gives running ones `graceMs` to finish, then terminates the workers (their calls fail with
+   * SHUTTING_DOWN).
+   */
+  async close (graceMs = 10_000): Promise<void> {
+    this.#closing = true
+    const deadline = Date.now() + graceMs
+    while (this.#running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
+    for (const cancel of [...this.#running]) cancel()
+    await this.#pool.destroy()
+  }
+}
+
+function poolErrorToRpc (err: unknown, maxQueue: number): RpcError {
+  if (err instanceof RpcError) return err
+  const error = err as Error & { code?: string, cause?: unknown }
+  if (error.name === 'AbortError' && error.cause instanceof RpcError) return error.cause
+  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new RpcError(ErrorCode.WORKER_CRASHED, 'the method ran out of memory (maxHeapMb); its worker was replaced')
+  }
+  if (/task queue is at limit/i.test(error.message)) {
+    return new RpcError(ErrorCode.OVERLOADED, `every worker is busy and ${maxQueue} calls are queued; retry later`)
+  }
+  if (/worker exited with code/i.test(error.message)) {
+    return new RpcError(ErrorCode.WORKER_CRASHED, `the method's worker exited (${error.message}); it was replaced`)
+  }
+  return new RpcError(ErrorCode.WORKER_CRASHED,
+    `the method's worker crashed with an uncaught exception (${error.message}); it was replaced`)
+}
+
+function toModuleUrl (path: string): string {
+  return /^(file|data):/i.test(path) ? path : pathToFileURL(resolve(path)).href
+}
