@@ -10,7 +10,7 @@ export default defineConfig({
       formats: ['es'],
       fileName: 'index'
     },
-    rollupOptions: { external: ['@formcall/spec'] },
+    rolldownOptions: { external: ['@formcall/spec'] },
     target: 'es2022',
     sourcemap: true,
     emptyOutDir: true

@@ -1,4 +1,11 @@
-/** How far an upload has got, in bytes of the request body. */
+/**
+ * How far an upload has got, in bytes of the request body.
+ *
+ * @example
+ * ```ts
+ * const onUploadProgress = ({ loaded, total }: UploadProgress) => { bar.value = loaded / total }
+ * ```
+ */
 export interface UploadProgress {
   /** Bytes sent so far. */
   loaded: number
@@ -44,7 +51,15 @@ export interface CallOptions {
  */
 export type ClientOptions = CallOptions
 
-/** Options after merging, in the form the sender uses. */
+/**
+ * Options after merging, in the form the sender uses.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedCallOptions = mergeCallOptions(noCallOptions(), { signal })
+ * resolved.signals // [signal]
+ * ```
+ */
 export interface ResolvedCallOptions {
   headers: Headers
   timeout: number

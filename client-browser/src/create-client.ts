@@ -6,7 +6,15 @@ import type { DownloadedBlob } from './decode/index.js'
 import { encodeCall } from './encode/index.js'
 import { sendRequest } from './send/index.js'
 
-/** Params of `$call`: positional (an array) or named (one object). */
+/**
+ * Params of `$call`: positional (an array) or named (one object).
+ *
+ * @example
+ * ```ts
+ * await api.$call('notes.add', { title: 'a', attachment: file }) // named
+ * await api.$call('echo', ['hi'])                                // positional
+ * ```
+ */
 export type CallParams = readonly unknown[] | Record<string, unknown>
 
 /**
@@ -25,7 +33,15 @@ export interface ClientControls<M> {
   $with: (options: CallOptions) => Client<M>
 }
 
-/** Any method name, any depth: the shape of a client created without a methods type. */
+/**
+ * Any method name, any depth: the shape of a client created without a methods type.
+ *
+ * @example
+ * ```ts
+ * const api = createClient('/rpc')                        // Client<unknown>, methods typed as UntypedApi
+ * const result: unknown = await api.any.method.name(1, 2)
+ * ```
+ */
 export interface UntypedApi {
   [name: string]: UntypedApi & ((...args: unknown[]) => Promise<unknown>)
 }

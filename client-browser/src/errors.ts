@@ -7,6 +7,11 @@ const kTransportError = Symbol.for('formcall.TransportError')
  * - `timeout`: the `timeout` option ran out;
  * - `aborted`: the caller's `signal` aborted;
  * - `protocol`: an HTTP answer came, but not a formcall one (an HTML error page from a proxy, a wrong id).
+ *
+ * @example
+ * ```ts
+ * const retryable = (kind: TransportErrorKind) => kind === 'network' || kind === 'timeout'
+ * ```
  */
 export type TransportErrorKind = 'network' | 'timeout' | 'aborted' | 'protocol'
 
@@ -28,8 +33,9 @@ export type TransportErrorKind = 'network' | 'timeout' | 'aborted' | 'protocol'
 export class TransportError extends Error {
   /** What went wrong, as one of four kinds a caller can act on. */
   readonly kind: TransportErrorKind
-  /** The HTTP status, when an answer arrived (`protocol` errors). */
-  readonly status?: number
+  /** The HTTP status, when an answer arrived (`protocol` errors); absent otherwise. */
+  // `declare`: a plain field would be defined as `undefined` on every error, so `'status' in err` would lie.
+  declare readonly status?: number
 
   constructor (kind: TransportErrorKind, message: string, options: { status?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })

@@ -1,4 +1,11 @@
-/** One value a form field contributes. */
+/**
+ * One value a form field contributes.
+ *
+ * @example
+ * ```ts
+ * const value: FormValue = input.files?.[0] ?? input.value
+ * ```
+ */
 export type FormValue = string | File
 
 /**
@@ -18,6 +25,7 @@ export type FormParams = Record<string, FormValue | FormValue[]>
  * - Text fields give strings and file inputs give `File`s.
  * - A field is a list (an array, possibly empty) when it is an `<input type=file multiple>` or `<select multiple>`,
  *   when several controls share its name (a group of checkboxes, two file inputs), or when it holds several values.
+ *   A list with nothing chosen is `[]`.
  * - A single file input with no file chosen is left out, so the method sees the argument as absent rather than as
  *   the empty placeholder file the browser would submit.
  * - Disabled controls and unchecked boxes are left out, as in a normal submit. Names are used as they are
@@ -55,6 +63,8 @@ export function fromForm<T = FormParams> (form: HTMLFormElement | FormData): T {
     if (listNames.has(name) || (entryCounts.get(name) ?? 0) > 1) params.push([name, list])
     else if (list.length === 1) params.push([name, list[0] as FormValue])
   }
+  // A list field with nothing in it (no box checked) is an empty list, not a missing argument.
+  for (const name of listNames) if (!values.has(name)) params.push([name, []])
   // fromEntries defines own properties, so a field named `__proto__` stays an ordinary key.
   return Object.fromEntries(params) as T
 }
@@ -66,7 +76,8 @@ function namesOfListControls (form: HTMLFormElement): Set<string> {
   for (const element of Array.from(form.elements)) {
     if (!(element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement)) continue
     const name = element.name
-    if (name === '') continue
+    // Disabled controls (also through a disabled fieldset) submit nothing, so they say nothing about lists.
+    if (name === '' || element.matches(':disabled')) continue
     if ((element instanceof HTMLInputElement && element.type === 'file' && element.multiple) ||
         (element instanceof HTMLSelectElement && element.multiple)) lists.add(name)
     // Radio buttons share a name yet give one value; submit-like inputs are not in a FormData built from a form.

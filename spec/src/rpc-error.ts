@@ -18,7 +18,7 @@ export class RpcError extends Error {
   /** The JSON-RPC error code: a registered code or an application code. */
   readonly code: number
   /** Extra JSON data sent with the error, if any. */
-  readonly data?: unknown
+  declare readonly data?: unknown
 
   constructor (code: number, message?: string, data?: unknown, options?: { cause?: unknown }) {
     super(message ?? errorInfo(code)?.message ?? `error ${code}`, options)

@@ -1,7 +1,14 @@
 import { CALL_FIELD, JSONRPC_VERSION } from '@formcall/spec'
 import { extractFiles } from './extract-files.js'
 
-/** A request body ready for the sender. */
+/**
+ * A request body ready for the sender.
+ *
+ * @example
+ * ```ts
+ * const { body, contentType }: EncodedCall = encodeCall({ id: 1, method: 'echo', params: ['hi'] })
+ * ```
+ */
 export interface EncodedCall {
   /** A JSON text, or a FormData whose first field is the call. */
   body: string | FormData

@@ -1,6 +1,13 @@
 import { filePlaceholder } from '@formcall/spec'
 
-/** One file of a call, to be sent as a multipart part. */
+/**
+ * One file of a call, to be sent as a multipart part.
+ *
+ * @example
+ * ```ts
+ * const part: FilePart = { name: 'f0', file: avatar, filename: 'avatar.png' }
+ * ```
+ */
 export interface FilePart {
   /** The part name its placeholder refers to: `f0`, `f1`, … in the order the files were found. */
   name: string

@@ -2,7 +2,14 @@ import type { ResolvedCallOptions } from '../call-options.js'
 import { TransportError } from '../errors.js'
 import type { EncodedCall } from '../encode/index.js'
 
-/** What came back over HTTP, before it is read as an envelope or a download. */
+/**
+ * What came back over HTTP, before it is read as an envelope or a download.
+ *
+ * @example
+ * ```ts
+ * const isDownload = answer.header('x-formcall-download') !== null
+ * ```
+ */
 export interface HttpAnswer {
   status: number
   /** A response header, or `null` when absent (or not exposed to a cross-origin page). */
@@ -38,7 +45,10 @@ export function sendRequest (url: string, request: EncodedCall, options: Resolve
     xhr.responseType = 'blob'
     xhr.timeout = options.timeout
     xhr.withCredentials = options.withCredentials
-    options.headers.forEach((value, name) => { xhr.setRequestHeader(name, value) })
+    options.headers.forEach((value, name) => {
+      // The encoding decides the content type: a caller's one would, for multipart, lose the boundary.
+      if (name !== 'content-type') xhr.setRequestHeader(name, value)
+    })
     if (request.contentType !== null) xhr.setRequestHeader('content-type', request.contentType)
 
     // Registered only when asked for: an upload listener turns a cross-origin call into a preflighted one.
@@ -46,16 +56,6 @@ export function sendRequest (url: string, request: EncodedCall, options: Resolve
     if (report !== undefined) {
       xhr.upload.addEventListener('progress', (event) => { report({ loaded: event.loaded, total: event.total }) })
     }
-
-    let abortReason: unknown
-    const onSignalAbort = (event: Event): void => {
-      abortReason = (event.target as AbortSignal).reason
-      xhr.abort()
-    }
-    for (const signal of options.signals) signal.addEventListener('abort', onSignalAbort, { once: true })
-    xhr.addEventListener('loadend', () => {
-      for (const signal of options.signals) signal.removeEventListener('abort', onSignalAbort)
-    })
 
     xhr.addEventListener('load', () => {
       resolve({ status: xhr.status, header: (name) => xhr.getResponseHeader(name), body: xhr.response as Blob })
@@ -69,8 +69,17 @@ export function sendRequest (url: string, request: EncodedCall, options: Resolve
       reject(new TransportError('timeout',
         `call "${method}" got no answer within ${options.timeout} ms; raise the timeout option if the call is expected to take longer`))
     })
+    let abortReason: unknown
     xhr.addEventListener('abort', () => { reject(abortedError(method, abortReason)) })
-
+    const onSignalAbort = (event: Event): void => {
+      abortReason = (event.target as AbortSignal).reason
+      xhr.abort()
+    }
+    // Listening last, right before send: nothing above can then leave a listener on a long-lived signal behind.
+    for (const signal of options.signals) signal.addEventListener('abort', onSignalAbort, { once: true })
+    xhr.addEventListener('loadend', () => {
+      for (const signal of options.signals) signal.removeEventListener('abort', onSignalAbort)
+    })
     xhr.send(request.body)
   })
 }

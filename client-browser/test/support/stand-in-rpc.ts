@@ -2,7 +2,31 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Busboy } from '@fastify/busboy'
 import { DOWNLOAD_HEADER, ErrorCode, JSONRPC_VERSION, httpStatusOf, parsePlaceholder } from '@formcall/spec'
-import type { CallEnvelope, CallId } from '@formcall/spec'
+import type { CallEnvelope, CallId, DOWNLOAD_BRAND } from '@formcall/spec'
+
+/** A value the stand-in's methods return as a download, as the real server's `download()` helper marks it. */
+interface Download { readonly [DOWNLOAD_BRAND]: true }
+
+/**
+ * The stand-in's methods as a server-side methods type, so that tests get typed clients.
+ *
+ * @example
+ * ```ts
+ * const download = await window.formcall.createClient<StandInMethods>(rpcUrl).files.download('a', 'a.txt', 'text/plain')
+ * download.filename // typed: string | null
+ * ```
+ */
+export interface StandInMethods {
+  echo: (value: unknown) => unknown
+  request: { header: (name: string) => string | null }
+  files: {
+    describe: (...params: unknown[]) => unknown[]
+    download: (text: string, filename: string, type: string) => Download
+    truncatedDownload: () => Download
+  }
+  fail: (code: number, message: string, data?: unknown) => never
+  hold: (...params: unknown[]) => never
+}
 
 /** What the stand-in learnt about one part of a multipart request. */
 export interface ReceivedPart {
@@ -20,14 +44,21 @@ export interface ReceivedRequest {
   call: CallEnvelope
   /** Every part in arrival order, the `json` field included. */
   parts: ReceivedPart[]
-  /** Resolves when the connection is done with; `complete` is false when the body was cut short. */
+  /**
+   * Resolves when the connection is done with; `complete` is false when the body was cut short. For a held call,
+   * only after `release()`: a socket nobody reads from does not notice that the client has gone.
+   */
   closed: Promise<{ complete: boolean }>
+  /** Lets a held call read (and discard) the rest of its body. */
+  release: () => void
 }
 
 /** A node:http handler answering formcall calls, and the log of what it received. */
 export interface StandInRpc {
   handle: (req: IncomingMessage, res: ServerResponse) => void
   received: ReceivedRequest[]
+  /** Resolves when the next call to `method` has been read (for multipart: its `json` part, before any file). */
+  nextCall: (method: string) => Promise<ReceivedRequest>
 }
 
 /**
@@ -53,6 +84,7 @@ export interface StandInRpc {
  */
 export function createStandInRpc (): StandInRpc {
   const received: ReceivedRequest[] = []
+  const waiting = new Set<{ method: string; resolve: (request: ReceivedRequest) => void }>()
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const contentType = req.headers['content-type'] ?? ''
@@ -60,7 +92,11 @@ export function createStandInRpc (): StandInRpc {
       res.once('close', () => { resolve({ complete: req.complete }) })
     })
     const record = (call: CallEnvelope, parts: ReceivedPart[]): void => {
-      received.push({ contentType, call, parts, closed })
+      const request = { contentType, call, parts, closed, release: () => { req.resume() } }
+      received.push(request)
+      for (const waiter of waiting) {
+        if (waiter.method === call.method) { waiting.delete(waiter); waiter.resolve(request) }
+      }
     }
     if (req.method !== 'POST') {
       sendError(res, null, ErrorCode.HTTP_METHOD_NOT_ALLOWED, 'POST the call to this endpoint')
@@ -73,12 +109,15 @@ export function createStandInRpc (): StandInRpc {
     }
   }
 
-  return { handle, received }
+  const nextCall = (method: string): Promise<ReceivedRequest> =>
+    new Promise((resolve) => { waiting.add({ method, resolve }) })
+
+  return { handle, received, nextCall }
 }
 
-type Record_ = (call: CallEnvelope, parts: ReceivedPart[]) => void
+type RecordCall = (call: CallEnvelope, parts: ReceivedPart[]) => void
 
-function readJsonCall (req: IncomingMessage, res: ServerResponse, record: Record_): void {
+function readJsonCall (req: IncomingMessage, res: ServerResponse, record: RecordCall): void {
   const chunks: Buffer[] = []
   req.on('data', (chunk: Buffer) => chunks.push(chunk))
   req.on('end', () => {
@@ -89,7 +128,7 @@ function readJsonCall (req: IncomingMessage, res: ServerResponse, record: Record
   })
 }
 
-function readMultipartCall (req: IncomingMessage, res: ServerResponse, record: Record_): void {
+function readMultipartCall (req: IncomingMessage, res: ServerResponse, record: RecordCall): void {
   const parser = Busboy({ headers: { ...req.headers, 'content-type': req.headers['content-type'] as string } })
   const parts: ReceivedPart[] = []
   const hashed: Promise<void>[] = []

@@ -1,0 +1,42 @@
+/**
+ * `pnpm start`: builds the demo page with Vite and serves it at `/` beside the demo methods at `/rpc`, each call in a
+ * pooled worker thread.
+ *
+ *   node --import tsx demo/serve.ts [--port 8080] [--host 127.0.0.1]
+ */
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import fastifyStatic from '@fastify/static'
+import { createServer } from '@formcall/server'
+import type { FastifyInstance } from 'fastify'
+import { build } from 'vite'
+
+const pageRoot = fileURLToPath(new URL('./page/', import.meta.url))
+const pageDist = fileURLToPath(new URL('./dist/', import.meta.url))
+
+/** Builds the demo page into demo/dist. */
+export async function buildPage (): Promise<void> {
+  await build({ root: pageRoot, logLevel: 'warn', build: { outDir: pageDist, emptyOutDir: true } })
+}
+
+/** The demo server: methods at /rpc, the built page at /. */
+export async function createDemoServer (options: { workers?: number, tmpDir?: string, allowedOrigins?: string[] } = {}): Promise<FastifyInstance> {
+  const app = createServer({
+    methodsModule: new URL('./methods.ts', import.meta.url),
+    limits: { fileSize: 4 * 2 ** 30 },
+    ...options
+  })
+  await app.register(fastifyStatic, { root: pageDist })
+  return app
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' } } })
+  await buildPage()
+  const app = await createDemoServer()
+  const address = await app.listen({ port: Number(values.port), host: values.host })
+  console.log(`formcall demo on ${address}/ (methods at ${address}/rpc)`)
+  const shutdown = (): void => { app.close().then(() => process.exit(0), () => process.exit(1)) }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+}
