@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import fastifyStatic from '@fastify/static'
 import { createServer } from '@formcall/server'
-import type { FastifyInstance } from 'fastify'
 import { build } from 'vite'
 
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url))
@@ -20,7 +19,7 @@ export async function buildPage (): Promise<void> {
 }
 
 /** The demo server: methods at /rpc, the built page at /. */
-export async function createDemoServer (options: { workers?: number, tmpDir?: string, allowedOrigins?: string[] } = {}): Promise<FastifyInstance> {
+export async function createDemoServer (options: { workers?: number, tmpDir?: string, allowedOrigins?: string[] } = {}): Promise<ReturnType<typeof createServer>> {
   const app = createServer({
     methodsModule: new URL('./methods.ts', import.meta.url),
     limits: { fileSize: 4 * 2 ** 30 },

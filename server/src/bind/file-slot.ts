@@ -42,6 +42,10 @@ export class FileSlot implements FileSource {
 
   open (): Readable {
     const out = new PassThrough()
+    // A method may hold the stream without listening to it yet (it waits on another file first); if the upload fails
+    // meanwhile, the stream must fail, not the process. Readers still get the error: `for await`, `pipeline()` and
+    // `text()` reject with it, also when they start after the failure.
+    out.on('error', () => {})
     this.#out = out
     if (this.#error !== undefined) {
       const err = this.#error
@@ -81,7 +85,7 @@ export class FileSlot implements FileSource {
     if (part === undefined || this.settled || this.#spool !== undefined) return
     if (this.#out !== undefined) part.unpipe(this.#out)
     this.#spool = this.#owner.spool(part)
-    if (this.#out !== undefined) this.#spool.createReadStream().pipe(this.#out)
+    if (this.#out !== undefined) this.#readSpool(this.#out)
   }
 
   /** The method is done with this file: discard what has not arrived yet. */
@@ -105,8 +109,16 @@ export class FileSlot implements FileSource {
 
   #connect (): void {
     const out = this.#out as PassThrough
-    if (this.#spool !== undefined) this.#spool.createReadStream().pipe(out)
+    if (this.#spool !== undefined) this.#readSpool(out)
     else (this.#part as Readable).pipe(out)
+  }
+
+  #readSpool (out: PassThrough): void {
+    const reader = (this.#spool as Spool).createReadStream()
+    // pipe() forwards no errors, and a spool that fails (its budget exceeded, the upload failed) destroys its readers
+    // with the error: unhandled, that would be an uncaught exception. The reader's stream fails instead.
+    reader.on('error', (err) => out.destroy(err))
+    reader.pipe(out)
   }
 
   #drain (): void {

@@ -117,6 +117,9 @@ export class UploadSession implements SlotOwner {
     if (!this.#bound) return
     this.#wake()
     for (const group of this.#groups.values()) group.end()
+    // Once the method has answered, its unread files no longer matter (PROTOCOL.md 3.3: "unless the method already
+    // answered"); parts that came after that were drained without reaching their slots.
+    if (this.#settled) return
     for (const { slot } of this.#files.values()) {
       if (!slot.arrived) {
         this.fail(new RpcError(ErrorCode.MISSING_FILE,
