@@ -7,6 +7,11 @@ const kTransportError = Symbol.for('formcall.TransportError')
  * - `timeout`: the call's `timeout` elapsed (or its signal aborted with a `TimeoutError`).
  * - `aborted`: the call's `signal` aborted.
  * - `protocol`: something answered, but not with a formcall response (a proxy's HTML 502, a malformed envelope).
+ *
+ * @example
+ * ```ts
+ * const retryable = (kind: TransportErrorKind) => kind === 'network' || kind === 'timeout'
+ * ```
  */
 export type TransportErrorKind = 'network' | 'timeout' | 'aborted' | 'protocol'
 
@@ -30,7 +35,7 @@ export class TransportError extends Error {
   /** What went wrong; see {@link TransportErrorKind}. */
   readonly kind: TransportErrorKind
   /** The HTTP status, when a response arrived but was not a formcall answer. */
-  readonly status?: number
+  declare readonly status?: number
 
   constructor (kind: TransportErrorKind, message: string, options: { status?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })

@@ -2,7 +2,14 @@ import { basename } from 'node:path'
 
 const kLocalFile = Symbol.for('formcall.client-node.LocalFile')
 
-/** Options of {@link fileFromPath}. */
+/**
+ * Options of {@link fileFromPath}.
+ *
+ * @example
+ * ```ts
+ * const options: FileFromPathOptions = { filename: 'invoice-2026-11.pdf', type: 'application/pdf' }
+ * ```
+ */
 export interface FileFromPathOptions {
   /** The filename sent to the server; defaults to the path's base name. */
   filename?: string

@@ -79,7 +79,15 @@ export interface CallOptions {
  */
 export type ClientOptions = CallOptions
 
-/** Params of `$call`: positional (array) or named (object). */
+/**
+ * Params of `$call`: positional (array) or named (object).
+ *
+ * @example
+ * ```ts
+ * const positional: CallParams = ['a', 2]
+ * const named: CallParams = { title: 'a', limit: 2 }
+ * ```
+ */
 export type CallParams = unknown[] | Record<string, unknown>
 
 /**

@@ -13,8 +13,8 @@ import { sendError, sendOutcome } from '../respond/send-outcome.js'
  * they arrive, and answers once both the method and the body are done.
  *
  * When the call fails before the body is complete (a limit, a broken body, the method threw) the error is sent at
- * once with `Connection: close`, rather than reading gigabytes nobody needs. When the method succeeds first, the rest
- * of the body is read and discarded, so the connection stays usable.
+ * once with `Connection: close`, and the rest of the body is discarded for a while (see {@link discardRest}). When
+ * the method succeeds first, the rest of the body is read and discarded, so the connection stays usable.
  */
 export async function handleMultipartCall (request: FastifyRequest, reply: FastifyReply, options: {
   executor: Executor
@@ -57,8 +57,8 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
     if (failure === undefined && (outcome === undefined || (outcome.ok && !session.ended))) return
     responded = true
     if (!session.ended) {
-      // Stop reading an upload that no longer has a use; the client gets the answer, then the connection closes.
       parse.stop()
+      discardRest(request)
       reply.header('connection', 'close')
     }
     if (failure !== undefined) sendError(reply, id, failure)
@@ -115,4 +115,33 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
 
   await done
   return reply
+}
+
+/** Bytes of an abandoned upload read and thrown away before the connection is cut. */
+const DISCARD_BYTES = 16 * 1024 * 1024
+/** Milliseconds an abandoned upload is read and thrown away before the connection is cut. */
+const DISCARD_MS = 5_000
+
+/**
+ * Keeps reading an upload the server no longer needs, for a bounded while, before the connection is cut. Closing a
+ * socket with unread bytes makes the kernel answer with a reset, and a client still writing its body then often loses
+ * the error response it has not read yet (curl and Node see EPIPE/ECONNRESET instead of the 413). Reading on lets
+ * the client see the answer and stop sending; past the bound, a client that keeps sending is cut off.
+ */
+function discardRest (request: FastifyRequest): void {
+  const req = request.raw
+  const socket = req.socket
+  let discarded = 0
+  const cut = (): void => { socket.destroy() }
+  const timer = setTimeout(cut, DISCARD_MS)
+  timer.unref()
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length
+    if (discarded > DISCARD_BYTES) cut()
+  })
+  req.once('end', () => clearTimeout(timer))
+  socket.once('close', () => clearTimeout(timer))
+  // The response's `Connection: close` makes Node end the socket once it is sent; its read side stays open and drained.
+  socket.allowHalfOpen = true
+  req.resume()
 }

@@ -1,0 +1,5 @@
+export { CallScope } from './call-scope.js'
+export type { ScopeOptions } from './call-scope.js'
+export { defaultAgent } from './default-agents.js'
+export { sendRequest } from './send-request.js'
+export type { Exchange, SendTarget } from './send-request.js'
