@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { filenameFromContentDisposition } from '../src/decode/content-disposition.js'
+import { filenameFromContentDisposition } from '@formcall/spec'
 
 const cases: { what: string; header: string | null; filename: string | null }[] = [
   { what: 'no header gives no filename', header: null, filename: null },

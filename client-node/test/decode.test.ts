@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 import { DOWNLOAD_BRAND, ErrorCode, FILE_BRAND, isRpcError, RpcError } from '@formcall/spec'
 import { createClient, DownloadedFile, TransportError, type Client } from '../src/index.js'
-import { filenameFromContentDisposition } from '../src/decode/content-disposition.js'
+import { filenameFromContentDisposition } from '@formcall/spec'
 import { sendEnvelope, startRecordingServer, type RecordingServer, type Responder } from './support/recording-server.js'
 
 let dir: string

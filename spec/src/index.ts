@@ -28,3 +28,6 @@ export { FILE_KEY, FILES_KEY, KRPC_FILE_PREFIX, parsePlaceholder, filePlaceholde
 export type { Placeholder } from './placeholders.js'
 export { FILE_BRAND, FILES_BRAND, DOWNLOAD_BRAND } from './remote-types.js'
 export type { RemoteApi, RemoteFunction, RemoteParam, RemoteResult, DownloadLike, Promisified } from './remote-types.js'
+export { TransportError, isTransportError } from './transport-error.js'
+export type { TransportErrorKind } from './transport-error.js'
+export { formatContentDisposition, filenameFromContentDisposition } from './content-disposition.js'

@@ -1,5 +1,5 @@
 import type { HttpAnswer } from '../send/index.js'
-import { filenameFromContentDisposition } from './content-disposition.js'
+import { filenameFromContentDisposition } from '@formcall/spec'
 
 /**
  * A file a method returned: what a call resolves to when the server answers with a download instead of a JSON

@@ -1,7 +1,7 @@
 import { DOWNLOAD_HEADER } from '@formcall/spec'
 import type { CallScope, Exchange } from '../send/index.js'
 import { CheckedBody } from './checked-body.js'
-import { filenameFromContentDisposition } from './content-disposition.js'
+import { filenameFromContentDisposition } from '@formcall/spec'
 import { DownloadedFile } from './downloaded-file.js'
 import { parseEnvelope } from './parse-envelope.js'
 import { readBody } from './read-body.js'

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import { DOWNLOAD_HEADER, httpStatusOf, type CallId, type RpcError } from '@formcall/spec'
 import type { Outcome } from '../dispatch/run-call.js'
-import { contentDisposition } from './content-disposition.js'
+import { formatContentDisposition } from '@formcall/spec'
 import { asDownload } from './download.js'
 import { errorEnvelope, serializeSuccess, toRpcError } from './envelope.js'
 
@@ -31,7 +31,7 @@ export async function sendOutcome (reply: FastifyReply, id: CallId, outcome: Out
     }
     reply.code(200)
       .header('content-type', download.type)
-      .header('content-disposition', contentDisposition(download.filename))
+      .header('content-disposition', formatContentDisposition(download.filename))
       .header(DOWNLOAD_HEADER, '1')
     if (download.size !== undefined) reply.header('content-length', download.size)
     return reply.send(body)

@@ -15,6 +15,9 @@ import type { FileRef, FilesRef, MainToWorker, WorkerToMain } from './messages.j
 export class CallBridge {
   /** Settles with the method's outcome: JSON text, a Download, or the method's error. */
   readonly outcome: Promise<unknown>
+  /** Resolves when a worker picked up the call (it may have waited in the pool's queue until then). */
+  readonly started: Promise<void>
+  #markStarted!: () => void
   readonly #port: MessagePort
   readonly #context: CallContext
   readonly #files: UploadedFile[] = []
@@ -30,6 +33,7 @@ export class CallBridge {
     this.#context = context
     this.outcome = new Promise((resolve, reject) => { this.#settle = { resolve, reject } })
     this.outcome.catch(() => {})
+    this.started = new Promise((resolve) => { this.#markStarted = resolve })
     port.on('message', (message: WorkerToMain) => this.#onMessage(message))
     // A port also closes when its worker dies. The pool's own report of why (out of memory, exit code, uncaught
     // exception) arrives separately and is more useful, so it gets a moment to come first.
@@ -96,6 +100,7 @@ export class CallBridge {
 
   #onMessage (message: WorkerToMain): void {
     switch (message.t) {
+      case 'start': this.#markStarted(); break
       case 'ready': void this.#sendInfo(message.file); break
       case 'open': void this.#open(message.file); break
       case 'ack': this.#senders.get(message.file)?.ack(message.n); break

@@ -39,6 +39,7 @@ export interface CallTask {
 
 /** Messages from the worker to the main thread. */
 export type WorkerToMain =
+  | { t: 'start' }
   | { t: 'open', file: number }
   | { t: 'ready', file: number }
   | { t: 'ack', file: number, n: number }

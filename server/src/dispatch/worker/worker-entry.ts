@@ -47,6 +47,8 @@ class WorkerCall {
   }
 
   async run (): Promise<void> {
+    // The call timeout counts from here (or from the upload's end, if later), not from when the call was queued.
+    this.post({ t: 'start' })
     const { method, context } = this.#task
     const args = this.#task.args.map((arg) => this.#rebuild(arg))
     const log = Object.fromEntries((['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as LogLevel[]).map((level) => [

@@ -115,12 +115,15 @@ export class WorkerExecutor implements Executor {
       terminate.abort(reason)
     }
     let timer: NodeJS.Timeout | undefined
+    let finished = false
     const startTimeout = (): void => {
-      if (this.#callTimeout > 0 && !terminate.signal.aborted) {
+      if (this.#callTimeout > 0 && !terminate.signal.aborted && !finished) {
         timer = setTimeout(() => stop(new RpcError(ErrorCode.CALL_TIMEOUT,
           `the method ran longer than ${this.#callTimeout} ms after its upload completed; its worker was stopped`)), this.#callTimeout)
       }
     }
+    // The method's time starts once it runs on a worker and has its whole upload: waiting in the pool's queue (behind
+    // busy workers, or for a replaced worker to boot) or for the client's bytes is not the method hanging.
     void uploadComplete.then(startTimeout, () => {})
     let grace: NodeJS.Timeout | undefined
     const onAbort = (): void => {
@@ -143,8 +146,17 @@ export class WorkerExecutor implements Executor {
       exposeErrors: this.#exposeErrors
     }
     const done = this.#pool.run(task, { transferList: [port2], signal: terminate.signal })
+    // piscina bounds its queue by maxQueue only for tasks without an abort signal (it parks the others in a side queue
+    // it never bounds), and every task here has one: it is how a hung worker is stopped. So the bound is kept here:
+    // a task that went into the queue past maxQueue is taken out again at once.
+    if (this.#pool.queueSize > this.#pool.options.maxQueue) {
+      stop(new RpcError(ErrorCode.OVERLOADED,
+        `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`))
+      port2.close()
+    }
     done.catch((err: unknown) => bridge.fail(poolErrorToRpc(err, this.#pool.options.maxQueue)))
       .finally(() => {
+        finished = true
         clearTimeout(timer)
         clearTimeout(grace)
         context.signal.removeEventListener('abort', onAbort)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { contentDisposition } from '../src/respond/content-disposition.js'
+import { formatContentDisposition as contentDisposition } from '@formcall/spec'
 
 test('a plain name is sent as both filename and filename*', () => {
   assert.equal(contentDisposition('report.csv'), `attachment; filename="report.csv"; filename*=UTF-8''report.csv`)

@@ -1,4 +1,20 @@
 /**
+ * The `Content-Disposition` of a download: `attachment` with an ASCII `filename` fallback and the exact name as RFC 5987 `filename*`, so every client gets a
+ * safe name and modern ones the real one.
+ *
+ * @example
+ * ```ts
+ * formatContentDisposition('résumé.pdf') // `attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`
+ * ```
+ */
+export function formatContentDisposition (filename: string | undefined): string {
+  if (filename === undefined || filename === '') return 'attachment'
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`
+}
+
+/**
  * The filename a `Content-Disposition` header suggests, reduced to a base name, or `null` when it names none.
  *
  * `filename*` (RFC 5987/8187, `UTF-8''%E2%82%AC.txt`) is preferred over `filename` (RFC 6266 §4.3): servers send
@@ -12,8 +28,8 @@
  * filenameFromContentDisposition('attachment') // null
  * ```
  */
-export function filenameFromContentDisposition (header: string | undefined): string | null {
-  if (header === undefined) return null
+export function filenameFromContentDisposition (header: string | null | undefined): string | null {
+  if (header === undefined || header === null) return null
   const params = parseParams(header)
   const extended = params.get('filename*')
   const decoded = extended === undefined ? undefined : decodeExtValue(extended)
@@ -53,8 +69,11 @@ function decodeExtValue (value: string): string | undefined {
 /** Node reads header bytes as Latin-1; if they were UTF-8, decode them as such. */
 function recoverUtf8 (value: string): string {
   if (!/[\u0080-\u00ff]/.test(value) || /[^\u0000-\u00ff]/.test(value)) return value
-  const decoded = Buffer.from(value, 'latin1').toString('utf8')
-  return decoded.includes('\uFFFD') ? value : decoded
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(value, (c) => c.charCodeAt(0)))
+  } catch {
+    return value
+  }
 }
 
 function baseName (name: string): string | null {
