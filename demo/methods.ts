@@ -1,9 +1,24 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { download, RpcError, type UploadedFile, type UploadedFiles } from '@formcall/server'
+import {
+  download,
+  ErrorCode,
+  RpcError,
+  UploadedFile,
+  type CallContext,
+  type UploadedFiles
+} from '@formcall/server'
+
+/** What the demo tells about one received file. */
+export interface FileDigest {
+  name: string | null
+  type: string
+  size: number
+  sha256: string
+}
 
 /** SHA-256 and size of a file, computed while it streams in. */
-async function digestOf (file: UploadedFile): Promise<{ name: string | null, type: string, size: number, sha256: string }> {
+async function digestOf (file: UploadedFile): Promise<FileDigest> {
   const hash = createHash('sha256')
   let size = 0
   for await (const chunk of file) {
@@ -11,6 +26,13 @@ async function digestOf (file: UploadedFile): Promise<{ name: string | null, typ
     size += chunk.length
   }
   return { name: file.filename, type: file.type, size, sha256: hash.digest('hex') }
+}
+
+/** Throws INVALID_PARAMS unless `value` is a list of files, so a wrong call gets a message, not a crash. */
+function assertFileList (value: unknown, what: string): asserts value is UploadedFile[] {
+  if (!Array.isArray(value) || !value.every((file) => file instanceof UploadedFile)) {
+    throw new RpcError(ErrorCode.INVALID_PARAMS, `${what} must be a list of files (an <input type=file multiple>'s files, or File[])`)
+  }
 }
 
 /**
@@ -31,10 +53,34 @@ export default {
   files: {
     /** Hashes one file as it arrives. */
     digest: async (file: UploadedFile) => await digestOf(file),
-    /** Hashes every file sent under one name (`{"$files": "docs"}`, an `<input type=file multiple>`). */
+    /** Hashes every file sent under one name (`{"$files": "docs"}`, as `curl -F docs=@a -F docs=@b` sends them). */
     digestAll: async (files: UploadedFiles) => {
       const out = []
       for await (const file of files) out.push(await digestOf(file))
+      return out
+    },
+    /**
+     * Hashes a list of files sent as one argument (a browser's FileList or File[]), in the order they were sent.
+     *
+     * In order, not concurrently: parts arrive one after another, so reading them in that order streams every byte
+     * from the socket into the hash. Reading a later file while an earlier one is unfinished would make the server
+     * move the earlier one to a temp file first.
+     *
+     * When the client cancels, the file being read fails; the method notes it in the server log and gives up.
+     */
+    digestMany: async (files: UploadedFile[], ctx: CallContext) => {
+      assertFileList(files, 'files')
+      const out: FileDigest[] = []
+      for (const file of files) {
+        try {
+          out.push(await digestOf(file))
+        } catch (err) {
+          if (ctx.signal.aborted) {
+            ctx.log.info({ file: file.filename, digested: out.length, of: files.length }, 'files.digestMany: the client cancelled the upload')
+          }
+          throw err
+        }
+      }
       return out
     },
     /** A generated file of `size` bytes, streamed back as a download. */
@@ -50,6 +96,22 @@ export default {
         }
       })())
       return download(body, { filename, type: 'application/octet-stream', size: total })
+    }
+  },
+
+  profile: {
+    /**
+     * Takes a whole form as one named argument (the browser client's `fromForm(form)`): a display name and any number
+     * of photos. Nothing is stored; the answer says what arrived.
+     */
+    update: async ({ name, photos = [] }: { name: string, photos?: UploadedFile[] }) => {
+      if (typeof name !== 'string' || name.trim() === '') {
+        throw new RpcError(ErrorCode.INVALID_PARAMS, 'name must be a non-empty text; fill in the name field')
+      }
+      assertFileList(photos, 'photos')
+      const received: FileDigest[] = []
+      for (const photo of photos) received.push(await digestOf(photo))
+      return { name: name.trim(), photos: received }
     }
   }
 }

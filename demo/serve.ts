@@ -7,25 +7,37 @@
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import fastifyStatic from '@fastify/static'
-import { createServer } from '@formcall/server'
+import { createServer, type CreateServerOptions } from '@formcall/server'
 import { build } from 'vite'
 
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url))
 const pageDist = fileURLToPath(new URL('./dist/', import.meta.url))
 
-/** Builds the demo page into demo/dist. */
-export async function buildPage (): Promise<void> {
-  await build({ root: pageRoot, logLevel: 'warn', build: { outDir: pageDist, emptyOutDir: true } })
+/** Builds the demo page into `outDir` (default demo/dist). */
+export async function buildPage (options: { outDir?: string } = {}): Promise<void> {
+  await build({
+    root: pageRoot,
+    configFile: false,
+    logLevel: 'warn',
+    build: { outDir: options.outDir ?? pageDist, emptyOutDir: true }
+  })
 }
 
-/** The demo server: methods at /rpc, the built page at /. */
-export async function createDemoServer (options: { workers?: number, tmpDir?: string, allowedOrigins?: string[] } = {}): Promise<ReturnType<typeof createServer>> {
+/** Options of {@link createDemoServer}: the server's, plus where the built page is. */
+export interface DemoServerOptions extends Partial<CreateServerOptions> {
+  /** The built page to serve at `/` (what `buildPage` wrote). Default demo/dist. */
+  pageDir?: string
+}
+
+/** The demo server: the demo methods at /rpc (each call in a worker), the built page at /. */
+export async function createDemoServer (options: DemoServerOptions = {}): Promise<ReturnType<typeof createServer>> {
+  const { pageDir = pageDist, ...serverOptions } = options
   const app = createServer({
     methodsModule: new URL('./methods.ts', import.meta.url),
     limits: { fileSize: 4 * 2 ** 30 },
-    ...options
+    ...serverOptions
   })
-  await app.register(fastifyStatic, { root: pageDist })
+  await app.register(fastifyStatic, { root: pageDir })
   return app
 }
 

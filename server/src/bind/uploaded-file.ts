@@ -132,6 +132,9 @@ Object.defineProperty(UploadedFile.prototype, FILE_BRAND, { value: true })
  * Every part sent under one name (`{"$files": name}`, an `<input type=file multiple>`), yielded in arrival order;
  * iteration ends when the request body ends.
  *
+ * The formcall clients send a list of files they hold as an array of `$file` placeholders instead, which arrives as
+ * `UploadedFile[]`; a method that only iterates its parameter with `for await` accepts both.
+ *
  * @example
  * ```ts
  * async function digest (docs: UploadedFiles) {
