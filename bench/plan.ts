@@ -1,0 +1,92 @@
+import { jsonOnlyMultipart } from './support/generated-upload.js'
+import { FORMCALL_VARIANTS } from './servers/formcall-variants.js'
+import type { UploadRowSpec } from './rows/upload-row.js'
+import { ECHO_CALL, type SmallCallRowSpec } from './rows/small-call-row.js'
+
+/**
+ * The rows of the bench, in the order they run and print. Every formcall row is repeated for each entry of
+ * FORMCALL_VARIANTS (the `mode` column); bare baselines run once (`mode` is `-`).
+ */
+export function uploadRows (clientNodeUnavailable: string | undefined): UploadRowSpec[] {
+  const raw = { client: 'raw node:http', clientEntry: 'load/raw-multipart.ts', counts: 'part' as const }
+  const upload: UploadRowSpec[] = [
+    ...FORMCALL_VARIANTS.map((v): UploadRowSpec => ({
+      ...raw,
+      id: `upload/formcall/${v.mode}`,
+      table: 'upload',
+      mode: v.mode,
+      server: 'formcall createServer',
+      serverEntry: 'servers/formcall.ts',
+      serverArgs: [v.mode]
+    })),
+    { ...raw, id: 'upload/fastify-busboy', table: 'upload', mode: '-', server: 'node:http + @fastify/busboy', serverEntry: 'servers/fastify-busboy.ts', serverArgs: [] },
+    { ...raw, id: 'upload/busboy', table: 'upload', mode: '-', server: 'node:http + busboy 1.6', serverEntry: 'servers/busboy.ts', serverArgs: [] },
+    { ...raw, id: 'upload/ceiling', table: 'upload', mode: '-', server: 'node:http req.resume()', serverEntry: 'servers/resume.ts', serverArgs: [], counts: 'body' }
+  ]
+  const clients = FORMCALL_VARIANTS.flatMap((v): UploadRowSpec[] => {
+    const server = { table: 'clients' as const, mode: v.mode, server: 'formcall createServer', serverEntry: 'servers/formcall.ts', serverArgs: [v.mode], counts: 'part' as const }
+    return [
+      {
+        ...server,
+        id: `clients/client-node/${v.mode}`,
+        client: 'client-node api.sink(Readable)',
+        clientEntry: 'load/client-node.ts',
+        ...(clientNodeUnavailable === undefined ? {} : { unavailable: clientNodeUnavailable })
+      },
+      { ...server, id: `clients/form-data/${v.mode}`, client: 'form-data .pipe(http.request)', clientEntry: 'load/form-data.ts' }
+    ]
+  })
+  return [...upload, ...clients]
+}
+
+/**
+ * The small-call rows: formcall's echo as a JSON and as a json-part-only multipart body, and a bare Fastify route
+ * taking the same two bodies.
+ */
+export function smallCallRows (): SmallCallRowSpec[] {
+  const multipart = jsonOnlyMultipart(ECHO_CALL)
+  return [
+    ...FORMCALL_VARIANTS.flatMap((v): SmallCallRowSpec[] => [
+      {
+        id: `calls/formcall-json/${v.mode}`,
+        mode: v.mode,
+        server: 'formcall createServer',
+        body: 'json',
+        serverEntry: 'servers/formcall.ts',
+        serverArgs: [v.mode],
+        contentType: 'application/json',
+        payload: ECHO_CALL
+      },
+      {
+        id: `calls/formcall-multipart/${v.mode}`,
+        mode: v.mode,
+        server: 'formcall createServer',
+        body: 'multipart',
+        serverEntry: 'servers/formcall.ts',
+        serverArgs: [v.mode],
+        contentType: multipart.contentType,
+        payload: multipart.body
+      }
+    ]),
+    {
+      id: 'calls/bare-fastify-json',
+      mode: '-',
+      server: 'bare Fastify route',
+      body: 'json',
+      serverEntry: 'servers/bare-fastify.ts',
+      serverArgs: [],
+      contentType: 'application/json',
+      payload: ECHO_CALL
+    },
+    {
+      id: 'calls/bare-fastify-multipart',
+      mode: '-',
+      server: 'bare Fastify route',
+      body: 'multipart',
+      serverEntry: 'servers/bare-fastify.ts',
+      serverArgs: [],
+      contentType: multipart.contentType,
+      payload: multipart.body
+    }
+  ]
+}

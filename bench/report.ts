@@ -1,0 +1,196 @@
+import type { Machine } from './support/machine.js'
+import type { BenchSettings } from './support/settings.js'
+import type { UploadRowResult } from './rows/upload-row.js'
+import type { SmallCallRowResult } from './rows/small-call-row.js'
+import { FORMCALL_VARIANTS } from './servers/formcall-variants.js'
+
+/** Ratios of a row to its baselines, `null` when either side was not measured. */
+export type Ratios = Record<string, number | null>
+
+/** Everything one run measured: what `bench/results/latest.json` holds. Bump `schema` when a field changes. */
+export interface BenchResults {
+  schema: 1
+  date: string
+  machine: Machine
+  settings: BenchSettings
+  modes: Array<{ mode: string, describe: string }>
+  upload: Array<UploadRowResult & { ratios: Ratios }>
+  clients: Array<UploadRowResult & { ratios: Ratios }>
+  smallCalls: Array<SmallCallRowResult & { ratios: Ratios }>
+  /** Seconds the whole run took. */
+  runSeconds: number
+}
+
+/** Adds each row's ratios to its baselines. */
+export function withRatios (rows: { upload: UploadRowResult[], smallCalls: SmallCallRowResult[] }):
+Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
+  const rate = (id: string): number | undefined => {
+    const row = rows.upload.find((r) => r.id === id)
+    return row?.status === 'ok' ? row.mibPerSecond : undefined
+  }
+  const upload = rows.upload.filter((r) => r.table === 'upload').map((r) => {
+    const own = r.status === 'ok' ? r.mibPerSecond : undefined
+    const ratios: Ratios = { ofCeiling: ratio(own, rate('upload/ceiling')) }
+    if (r.mode !== '-') {
+      ratios.vsFastifyBusboy = ratio(own, rate('upload/fastify-busboy'))
+      ratios.vsBusboy = ratio(own, rate('upload/busboy'))
+    }
+    return { ...r, ratios }
+  })
+  const clients = rows.upload.filter((r) => r.table === 'clients').map((r) => {
+    const own = r.status === 'ok' ? r.mibPerSecond : undefined
+    const ratios: Ratios = r.id.startsWith('clients/form-data/')
+      ? {}
+      : { vsFormData: ratio(own, rate(`clients/form-data/${r.mode}`)) }
+    return { ...r, ratios }
+  })
+  const smallCalls = rows.smallCalls.map((r) => {
+    const ok = r.status === 'ok'
+    // The baseline is the bare route given the same body.
+    const bare = rows.smallCalls.find((b) => b.id === `calls/bare-fastify-${r.body}` && b.status === 'ok')
+    const ratios: Ratios = r.mode === '-'
+      ? {}
+      : {
+          requestsVsBare: ratio(ok ? r.requestsPerSecond : undefined, bare?.requestsPerSecond),
+          p99VsBare: ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms)
+        }
+    return { ...r, ratios }
+  })
+  return { upload, clients, smallCalls }
+}
+
+function ratio (a: number | undefined, b: number | undefined): number | null {
+  return a === undefined || b === undefined || b === 0 ? null : a / b
+}
+
+interface Column {
+  header: string
+  width: number
+  align: 'left' | 'right'
+}
+
+/** Renders the results as the plain-text report: header, three tables with fixed columns, notes. */
+export function renderReport (results: BenchResults): string {
+  const { machine, settings } = results
+  const out: string[] = []
+  const notes: string[] = []
+  const statusCell = (row: { id: string, status: string, note?: string }): string => {
+    if (row.status === 'ok') return 'ok'
+    notes.push(`[${notes.length + 1}] ${row.id} ${row.status}: ${row.note ?? 'no reason given'}`)
+    return `${row.status} [${notes.length}]`
+  }
+
+  out.push(`formcall bench, ${results.date}`)
+  out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB RAM, Node ${machine.node}, ${machine.os}`)
+  out.push(`Each server, each load client and autocannon run in their own process and share these ${machine.cores} cores. ` +
+    `1-min load average: ${machine.loadAverage.start} before the run` +
+    (machine.loadAverage.start >= machine.cores / 2 ? ' (other work was running: expect noisy numbers)' : '') +
+    `, ${machine.loadAverage.end} at its end (this run included).`)
+  out.push(`RSS: VmRSS of that process from /proc/<pid>/status, sampled every ${settings.sampleMs} ms; "peak" is the highest ` +
+    'sample. Every child runs under the tsx loader, which is part of each RSS figure.')
+  out.push('Modes: ' + results.modes.map((m) => `${m.mode} = ${m.describe}`).join('; ') + '; - = bare baseline, no formcall.')
+  out.push('')
+
+  out.push(`UPLOAD: one ${settings.uploadMiB} MiB file part, the same multipart bytes from the same raw node:http load client ` +
+    `(${settings.blockBytes / 1024} KiB blocks, Content-Length), each server draining the part; ` +
+    `median of ${settings.repeat} uploads per row`)
+  out.push(table([
+    { header: 'id', width: 31, align: 'left' },
+    { header: 'mode', width: 6, align: 'left' },
+    { header: 'server', width: 28, align: 'left' },
+    { header: 'MiB/s', width: 7, align: 'right' },
+    { header: 'min-max', width: 11, align: 'right' },
+    { header: 'seconds', width: 7, align: 'right' },
+    { header: 'srv RSS idle>peak MiB', width: 21, align: 'right' },
+    { header: 'cli RSS peak MiB', width: 16, align: 'right' },
+    { header: 'srv CPU s', width: 9, align: 'right' },
+    { header: 'vs @fastify/busboy', width: 18, align: 'right' },
+    { header: 'vs busboy', width: 9, align: 'right' },
+    { header: 'vs ceiling', width: 10, align: 'right' },
+    { header: 'status', width: 6, align: 'left' }
+  ], results.upload.map((r) => [
+    r.id, r.mode, r.server, fixed(r.mibPerSecond, 0), range(r.mibPerSecondRange), fixed(seconds(r.ms), 2),
+    `${mib(r.serverRssIdle)} > ${mib(r.serverRssPeak)}`, mib(r.clientRssPeak), fixed(cpuSeconds(r.serverCpu), 2),
+    fixed(r.ratios.vsFastifyBusboy, 2), fixed(r.ratios.vsBusboy, 2), fixed(r.ratios.ofCeiling, 2), statusCell(r)
+  ])))
+  out.push('')
+
+  out.push(`CLIENTS: the same ${settings.uploadMiB} MiB upload to the formcall server, sent by a client library (generated ` +
+    `Readable as the file); median of ${settings.repeat} uploads per row`)
+  out.push(table([
+    { header: 'id', width: 31, align: 'left' },
+    { header: 'mode', width: 6, align: 'left' },
+    { header: 'client', width: 30, align: 'left' },
+    { header: 'MiB/s', width: 7, align: 'right' },
+    { header: 'min-max', width: 11, align: 'right' },
+    { header: 'seconds', width: 7, align: 'right' },
+    { header: 'srv RSS peak MiB', width: 16, align: 'right' },
+    { header: 'cli RSS peak MiB', width: 16, align: 'right' },
+    { header: 'cli CPU s', width: 9, align: 'right' },
+    { header: 'vs form-data', width: 12, align: 'right' },
+    { header: 'status', width: 6, align: 'left' }
+  ], results.clients.map((r) => [
+    r.id, r.mode, r.client, fixed(r.mibPerSecond, 0), range(r.mibPerSecondRange), fixed(seconds(r.ms), 2), mib(r.serverRssPeak),
+    mib(r.clientRssPeak), fixed(cpuSeconds(r.clientCpu), 2), fixed(r.ratios.vsFormData, 2), statusCell(r)
+  ])))
+  out.push('')
+
+  out.push(`SMALL CALLS: echo("hello"), autocannon ${settings.connections} connections, ${settings.seconds} s per row ` +
+    `after ${settings.warmupSeconds} s warm-up, server and autocannon in separate processes`)
+  out.push(table([
+    { header: 'id', width: 31, align: 'left' },
+    { header: 'mode', width: 6, align: 'left' },
+    { header: 'server', width: 21, align: 'left' },
+    { header: 'body', width: 9, align: 'left' },
+    { header: 'req/s', width: 8, align: 'right' },
+    { header: 'p50 ms', width: 6, align: 'right' },
+    { header: 'p99 ms', width: 6, align: 'right' },
+    { header: 'srv RSS peak MiB', width: 16, align: 'right' },
+    { header: 'req/s vs bare', width: 13, align: 'right' },
+    { header: 'p99 vs bare', width: 11, align: 'right' },
+    { header: 'status', width: 6, align: 'left' }
+  ], results.smallCalls.map((r) => [
+    r.id, r.mode, r.server, r.body, fixed(r.requestsPerSecond, 0), fixed(r.latencyP50Ms, 0), fixed(r.latencyP99Ms, 0),
+    mib(r.serverRssPeak), fixed(r.ratios.requestsVsBare, 2), fixed(r.ratios.p99VsBare, 2), statusCell(r)
+  ])))
+  out.push('')
+
+  out.push('Ratios are this row divided by the baseline from the same run: for MiB/s and req/s above 1 means faster than the ' +
+    'baseline; for p99 above 1 means slower (autocannon measures latency in whole ms). "-" = not applicable or not measured.')
+  if (notes.length > 0) out.push('', 'Notes:', ...notes)
+  out.push(`Run took ${Math.round(results.runSeconds)} s.`)
+  return out.join('\n')
+}
+
+function table (columns: Column[], rows: string[][]): string {
+  const line = (cells: string[]): string => columns.map((c, i) => {
+    const cell = cells[i] ?? ''
+    return c.align === 'left' ? cell.padEnd(c.width) : cell.padStart(c.width)
+  }).join('  ').trimEnd()
+  return [line(columns.map((c) => c.header)), ...rows.map(line)].join('\n')
+}
+
+function fixed (value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined ? '-' : value.toFixed(digits)
+}
+
+function range (values: [number, number] | undefined): string {
+  return values === undefined ? '-' : `${values[0].toFixed(0)}-${values[1].toFixed(0)}`
+}
+
+function mib (bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? '-' : String(Math.round(bytes / 2 ** 20))
+}
+
+function seconds (ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : ms / 1000
+}
+
+function cpuSeconds (cpu: { userMs: number, systemMs: number } | undefined): number | undefined {
+  return cpu === undefined ? undefined : (cpu.userMs + cpu.systemMs) / 1000
+}
+
+/** The modes column's legend. */
+export function modeLegend (): Array<{ mode: string, describe: string }> {
+  return FORMCALL_VARIANTS.map((v) => ({ mode: v.mode, describe: v.describe }))
+}

@@ -1,0 +1,62 @@
+/**
+ * `pnpm bench`: measures formcall beside bare baselines and prints one report (see bench/README.md), also written
+ * as JSON to bench/results/latest.json. It reports; slow numbers never fail it. It exits non-zero when a row failed
+ * (a server that did not start, lost bytes, error answers), so a broken bench does not pass unnoticed; a row that
+ * cannot run here ("not measured", e.g. a client package that is not ready) does not fail it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { describeMachine, loadAverageNow } from './support/machine.js'
+import { readSettings, selected } from './support/settings.js'
+import { clientNodeUnavailable } from './load/client-node-check.js'
+import { UploadRow, type UploadRowResult } from './rows/upload-row.js'
+import { runSmallCallRow, type SmallCallRowResult } from './rows/small-call-row.js'
+import { smallCallRows, uploadRows } from './plan.js'
+import { modeLegend, renderReport, withRatios, type BenchResults } from './report.js'
+
+const started = performance.now()
+const settings = readSettings()
+const date = new Date().toISOString()
+const loadAtStart = loadAverageNow()
+const progress = (text: string): void => { process.stderr.write(`bench: ${text}\n`) }
+
+// Upload rows run in rounds: every server is started first, then each round uploads once to each of them.
+const uploadPlan = uploadRows(await clientNodeUnavailable()).filter((s) => selected(settings, s.id))
+const rows = uploadPlan.map((spec) => new UploadRow(spec, settings))
+for (const row of rows) await row.start()
+for (let round = 1; round <= settings.repeat; round++) {
+  progress(`uploads, round ${round} of ${settings.repeat} (${settings.uploadMiB} MiB each) …`)
+  for (const row of rows) await row.uploadOnce()
+}
+const upload: UploadRowResult[] = []
+for (const row of rows) {
+  const result = await row.finish()
+  progress(`${result.id}: ${result.status === 'ok' ? `${result.mibPerSecond?.toFixed(0)} MiB/s` : `${result.status}: ${result.note ?? ''}`}`)
+  upload.push(result)
+}
+
+const smallCalls: SmallCallRowResult[] = []
+for (const spec of smallCallRows().filter((s) => selected(settings, s.id))) {
+  progress(`${spec.id} (${settings.warmupSeconds} + ${settings.seconds} s) …`)
+  const row = await runSmallCallRow(spec, settings)
+  progress(`${spec.id}: ${row.status === 'ok' ? `${row.requestsPerSecond?.toFixed(0)} req/s` : `${row.status}: ${row.note ?? ''}`}`)
+  smallCalls.push(row)
+}
+
+const results: BenchResults = {
+  schema: 1,
+  date,
+  machine: describeMachine(loadAtStart),
+  settings,
+  modes: modeLegend(),
+  ...withRatios({ upload, smallCalls }),
+  runSeconds: (performance.now() - started) / 1000
+}
+
+const resultsDir = fileURLToPath(new URL('results/', import.meta.url))
+await mkdir(resultsDir, { recursive: true })
+await writeFile(`${resultsDir}latest.json`, JSON.stringify(results, null, 2) + '\n')
+process.stdout.write(renderReport(results) + '\n')
+process.stdout.write('(also written to bench/results/latest.json)\n')
+
+if ([...upload, ...smallCalls].some((r) => r.status === 'failed')) process.exitCode = 1

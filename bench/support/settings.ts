@@ -1,0 +1,52 @@
+const MiB = 1024 * 1024
+
+/** What one bench run measures, from the environment (see the bench README). */
+export interface BenchSettings {
+  /** `BENCH_UPLOAD_MB`: MiB of the uploaded file part. Default 1024 (1 GiB). */
+  uploadMiB: number
+  /** Bytes of the uploaded file part. */
+  uploadBytes: number
+  /** `BENCH_REPEAT`: uploads per upload row (one server process, a new client process each); the median counts. Default 5. */
+  repeat: number
+  /** Size of the generated blocks the load clients write: 64 KiB. */
+  blockBytes: number
+  /** `BENCH_SECONDS`: seconds autocannon measures each small-call row. Default 5. */
+  seconds: number
+  /** Seconds of autocannon warm-up before each small-call row, not measured: 1. */
+  warmupSeconds: number
+  /** Concurrent connections of autocannon: 10. */
+  connections: number
+  /** RSS sampling interval: 50 ms. */
+  sampleMs: number
+  /** `BENCH_ONLY`: run only the rows whose id contains one of these comma-separated strings. */
+  only: string[]
+}
+
+/** Reads the settings, refusing values that would make the numbers meaningless. */
+export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const uploadMiB = positiveNumber(env, 'BENCH_UPLOAD_MB', 1024)
+  return {
+    uploadMiB,
+    uploadBytes: Math.round(uploadMiB * MiB),
+    repeat: Math.max(1, Math.round(positiveNumber(env, 'BENCH_REPEAT', 5))),
+    blockBytes: 64 * 1024,
+    seconds: positiveNumber(env, 'BENCH_SECONDS', 5),
+    warmupSeconds: 1,
+    connections: 10,
+    sampleMs: 50,
+    only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  }
+}
+
+/** Whether the row `id` runs under `settings.only`. */
+export function selected (settings: BenchSettings, id: string): boolean {
+  return settings.only.length === 0 || settings.only.some((part) => id.includes(part))
+}
+
+function positiveNumber (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name]
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`${name} must be a positive number, got "${text}"`)
+  return value
+}
