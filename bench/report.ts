@@ -32,6 +32,7 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
     const own = r.status === 'ok' ? r.mibPerSecond : undefined
     const ratios: Ratios = { ofCeiling: ratio(own, rate('upload/ceiling')) }
     if (r.mode !== '-') {
+      ratios.vsInline = r.mode === 'inline' ? null : ratio(own, rate('upload/formcall/inline'))
       ratios.vsFastifyBusboy = ratio(own, rate('upload/fastify-busboy'))
       ratios.vsBusboy = ratio(own, rate('upload/busboy'))
     }
@@ -48,9 +49,11 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
     const ok = r.status === 'ok'
     // The baseline is the bare route given the same body.
     const bare = rows.smallCalls.find((b) => b.id === `calls/bare-fastify-${r.body}` && b.status === 'ok')
+    const inline = rows.smallCalls.find((b) => b.id === `calls/formcall-${r.body}/inline` && b.status === 'ok')
     const ratios: Ratios = r.mode === '-'
       ? {}
       : {
+          requestsVsInline: r.mode === 'inline' ? null : ratio(ok ? r.requestsPerSecond : undefined, inline?.requestsPerSecond),
           requestsVsBare: ratio(ok ? r.requestsPerSecond : undefined, bare?.requestsPerSecond),
           p99VsBare: ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms)
         }
@@ -104,6 +107,7 @@ export function renderReport (results: BenchResults): string {
     { header: 'srv RSS idle>peak MiB', width: 21, align: 'right' },
     { header: 'cli RSS peak MiB', width: 16, align: 'right' },
     { header: 'srv CPU s', width: 9, align: 'right' },
+    { header: 'vs inline', width: 9, align: 'right' },
     { header: 'vs @fastify/busboy', width: 18, align: 'right' },
     { header: 'vs busboy', width: 9, align: 'right' },
     { header: 'vs ceiling', width: 10, align: 'right' },
@@ -111,7 +115,7 @@ export function renderReport (results: BenchResults): string {
   ], results.upload.map((r) => [
     r.id, r.mode, r.server, fixed(r.mibPerSecond, 0), range(r.mibPerSecondRange), fixed(seconds(r.ms), 2),
     `${mib(r.serverRssIdle)} > ${mib(r.serverRssPeak)}`, mib(r.clientRssPeak), fixed(cpuSeconds(r.serverCpu), 2),
-    fixed(r.ratios.vsFastifyBusboy, 2), fixed(r.ratios.vsBusboy, 2), fixed(r.ratios.ofCeiling, 2), statusCell(r)
+    fixed(r.ratios.vsInline, 2), fixed(r.ratios.vsFastifyBusboy, 2), fixed(r.ratios.vsBusboy, 2), fixed(r.ratios.ofCeiling, 2), statusCell(r)
   ])))
   out.push('')
 
@@ -146,12 +150,13 @@ export function renderReport (results: BenchResults): string {
     { header: 'p50 ms', width: 6, align: 'right' },
     { header: 'p99 ms', width: 6, align: 'right' },
     { header: 'srv RSS peak MiB', width: 16, align: 'right' },
+    { header: 'req/s vs inline', width: 15, align: 'right' },
     { header: 'req/s vs bare', width: 13, align: 'right' },
     { header: 'p99 vs bare', width: 11, align: 'right' },
     { header: 'status', width: 6, align: 'left' }
   ], results.smallCalls.map((r) => [
     r.id, r.mode, r.server, r.body, fixed(r.requestsPerSecond, 0), fixed(r.latencyP50Ms, 0), fixed(r.latencyP99Ms, 0),
-    mib(r.serverRssPeak), fixed(r.ratios.requestsVsBare, 2), fixed(r.ratios.p99VsBare, 2), statusCell(r)
+    mib(r.serverRssPeak), fixed(r.ratios.requestsVsInline, 2), fixed(r.ratios.requestsVsBare, 2), fixed(r.ratios.p99VsBare, 2), statusCell(r)
   ])))
   out.push('')
 

@@ -124,7 +124,7 @@ export class WorkerExecutor implements Executor {
     }
     // The method's time starts once it runs on a worker and has its whole upload: waiting in the pool's queue (behind
     // busy workers, or for a replaced worker to boot) or for the client's bytes is not the method hanging.
-    void uploadComplete.then(startTimeout, () => {})
+    void Promise.all([uploadComplete, bridge.started]).then(startTimeout, () => {})
     let grace: NodeJS.Timeout | undefined
     const onAbort = (): void => {
       const reason = context.signal.reason instanceof RpcError
