@@ -90,19 +90,16 @@ export async function main (argv: string[]): Promise<void> {
     ...(values['tmp-dir'] === undefined ? {} : { tmpDir: values['tmp-dir'] }),
     fastify: { logger: { level: values['log-level'] } }
   })
-  const address = await app.listen({ port: Number(values.port), host: values.host })
-  const names = methods === undefined ? (app.formcall.executor as WorkerExecutor).methodNames : listMethods(methods)
-  console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')})`)
-
+  // Handlers go in before listening: a signal right after the address is printed must still shut down cleanly.
   let closing = false
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
     console.log(`formcall: ${signal} received, finishing in-flight calls`)
     const force = setTimeout(() => {
-      console.error('formcall: calls still running after 10 s; exiting')
+      console.error('formcall: calls still running after 15 s; exiting')
       process.exit(1)
-    }, 10_000)
+    }, 15_000)
     force.unref()
     app.close().then(() => process.exit(0), (err: unknown) => {
       console.error(err)
@@ -111,6 +108,10 @@ export async function main (argv: string[]): Promise<void> {
   }
   process.once('SIGINT', () => shutdown('SIGINT'))
   process.once('SIGTERM', () => shutdown('SIGTERM'))
+  const address = await app.listen({ port: Number(values.port), host: values.host })
+  const names = methods === undefined ? (app.formcall.executor as WorkerExecutor).methodNames : listMethods(methods)
+  console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')})`)
+
 }
 
 function numberOptions (values: Record<string, string | undefined>): Record<string, number> {

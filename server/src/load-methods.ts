@@ -19,10 +19,22 @@ export async function loadMethods (modulePath: string, cwd = process.cwd()): Pro
   } catch {
     throw new Error(`methods module "${modulePath}" not found (looked at ${absolute})`)
   }
-  const mod = await import(pathToFileURL(absolute).href) as Record<string, unknown>
-  const methods = mod.default ?? mod
+  const methods = methodsOf(await import(pathToFileURL(absolute).href) as Record<string, unknown>)
   if (typeof methods !== 'object' || methods === null) {
     throw new Error(`methods module "${modulePath}" must export an object of functions (export default { echo: (s) => s })`)
   }
   return methods as MethodsObject
+}
+
+/**
+ * The methods object of an imported module: its default export, else its named exports. A TypeScript module compiled
+ * as CommonJS (no `"type": "module"` near it) arrives with its default export one level down, `default.default`.
+ */
+export function methodsOf (mod: Record<string, unknown>): unknown {
+  const value = mod.default ?? mod
+  if (typeof value === 'object' && value !== null && Object.keys(value).every((key) => key === 'default' || key === '__esModule')) {
+    const inner = (value as Record<string, unknown>).default
+    if (typeof inner === 'object' && inner !== null) return inner
+  }
+  return value
 }

@@ -42,7 +42,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     scope.addContentTypeParser('multipart/form-data', (_req, _payload, done) => { done(null) })
     scope.addContentTypeParser('*', (req, _payload, done) => {
       done(new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-        `content type "${String(req.headers['content-type']).slice(0, 100)}" is not accepted; send multipart/form-data, application/json or application/x-www-form-urlencoded`))
+        `content type "${(req.headers['content-type'] ?? '').slice(0, 100)}" is not accepted; send multipart/form-data, application/json or application/x-www-form-urlencoded`))
     })
 
     scope.setErrorHandler((error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {

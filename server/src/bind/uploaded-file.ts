@@ -10,7 +10,7 @@ export interface FileInfo {
   readonly field: string
   /** The client's filename: informational only, never a safe path. `null` for text parts. */
   readonly filename: string | null
-  /** The declared content type (`application/octet-stream` when the client gave none). */
+  /** The part's declared content type; `text/plain` when the part has none (RFC 7578 §4.4). */
   readonly type: string
 }
 
@@ -64,7 +64,7 @@ export class UploadedFile implements AsyncIterable<Buffer> {
     return this.#source.info?.filename ?? null
   }
 
-  /** The declared content type; `application/octet-stream` until the part arrived or when the client gave none. */
+  /** The part's declared content type (`text/plain` when it declared none, RFC 7578 §4.4); `application/octet-stream` until it arrived. */
   get type (): string {
     return this.#source.info?.type ?? 'application/octet-stream'
   }

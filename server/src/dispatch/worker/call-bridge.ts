@@ -142,13 +142,14 @@ export class CallBridge {
 
   async #open (index: number): Promise<void> {
     const file = this.#files[index] as UploadedFile
-    const stream = file.stream
+    // Headers first: the stream is opened only for a part that arrived, so a failed one leaves no stream behind.
     try {
       this.#post({ t: 'info', file: index, info: await file.ready() })
     } catch (err) {
       this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
       return
     }
+    const stream = file.stream
     this.#senders.set(index, new CreditSender(stream, {
       data: (chunk) => this.#post({ t: 'data', file: index, chunk }, [chunk.buffer as ArrayBuffer]),
       end: () => this.#post({ t: 'end', file: index }),
