@@ -38,6 +38,7 @@ export class CallBridge {
     // A port also closes when its worker dies. The pool's own report of why (out of memory, exit code, uncaught
     // exception) arrives separately and is more useful, so it gets a moment to come first.
     port.on('close', () => {
+      if (this.#settled && (this.#download === undefined || this.#download.complete)) return
       setTimeout(() => this.fail(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker running the method stopped')), 100).unref()
     })
   }

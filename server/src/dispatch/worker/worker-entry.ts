@@ -51,12 +51,7 @@ class WorkerCall {
     this.post({ t: 'start' })
     const { method, context } = this.#task
     const args = this.#task.args.map((arg) => this.#rebuild(arg))
-    const log = Object.fromEntries((['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as LogLevel[]).map((level) => [
-      level,
-      (objOrMsg: unknown, msg?: string) => this.post(typeof objOrMsg === 'string'
-        ? { t: 'log', level, msg: objOrMsg }
-        : { t: 'log', level, msg: msg ?? '', obj: safeClone(objOrMsg) })
-    ]))
+    const log = new PortLogger(this)
     let inMethod = false
     try {
       const fn = resolveMethod(methods, method)
@@ -144,6 +139,25 @@ class WorkerCall {
         break
       }
     }
+  }
+}
+
+/** The `ctx.log` of a method in a worker: forwards to the request's logger in the main thread. */
+class PortLogger {
+  readonly #call: WorkerCall
+  constructor (call: WorkerCall) { this.#call = call }
+  trace (objOrMsg: unknown, msg?: string): void { this.#log('trace', objOrMsg, msg) }
+  debug (objOrMsg: unknown, msg?: string): void { this.#log('debug', objOrMsg, msg) }
+  info (objOrMsg: unknown, msg?: string): void { this.#log('info', objOrMsg, msg) }
+  warn (objOrMsg: unknown, msg?: string): void { this.#log('warn', objOrMsg, msg) }
+  error (objOrMsg: unknown, msg?: string): void { this.#log('error', objOrMsg, msg) }
+  fatal (objOrMsg: unknown, msg?: string): void { this.#log('fatal', objOrMsg, msg) }
+  child (): PortLogger { return this }
+
+  #log (level: LogLevel, objOrMsg: unknown, msg?: string): void {
+    this.#call.post(typeof objOrMsg === 'string'
+      ? { t: 'log', level, msg: objOrMsg }
+      : { t: 'log', level, msg: msg ?? '', obj: safeClone(objOrMsg) })
   }
 }
 
