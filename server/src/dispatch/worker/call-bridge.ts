@@ -27,6 +27,8 @@ export class CallBridge {
   #download: CreditReceiver | undefined
   #settle!: { resolve: (value: unknown) => void, reject: (err: unknown) => void }
   #settled = false
+  #portClosed = false
+  #taskEnded = false
 
   constructor (port: MessagePort, context: CallContext) {
     this.#port = port
@@ -36,11 +38,25 @@ export class CallBridge {
     this.started = new Promise((resolve) => { this.#markStarted = resolve })
     port.on('message', (message: WorkerToMain) => this.#onMessage(message))
     // A port also closes when its worker dies. The pool's own report of why (out of memory, exit code, uncaught
-    // exception) arrives separately and is more useful, so it gets a moment to come first.
+    // exception) is more useful; it comes with the end of the task, which can be well after the port closed (a dying
+    // worker tears its heap down first), so the generic failure waits for both.
     port.on('close', () => {
-      if (this.#settled && (this.#download === undefined || this.#download.complete)) return
-      setTimeout(() => this.fail(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker running the method stopped')), 100).unref()
+      this.#portClosed = true
+      this.#failIfAbandoned()
     })
+  }
+
+  /** The pool's task for this call ended; a failure the pool reported has been passed to {@link fail} already. */
+  taskEnded (): void {
+    this.#taskEnded = true
+    this.#failIfAbandoned()
+  }
+
+  /** The worker is done with the port and the task ended: a call still without an outcome fails rather than hang. */
+  #failIfAbandoned (): void {
+    if (!this.#portClosed || !this.#taskEnded) return
+    if (this.#settled && (this.#download === undefined || this.#download.complete)) return
+    this.fail(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker running the method stopped'))
   }
 
   /** Args for the task: file objects replaced by references the worker turns back into file objects. */

@@ -134,7 +134,10 @@ export class WorkerExecutor implements Executor {
       grace = setTimeout(() => stop(reason), this.#abortGrace)
     }
     context.signal.addEventListener('abort', onAbort, { once: true })
-    const cancel = (): void => stop(new RpcError(ErrorCode.SHUTTING_DOWN, 'the server shut down before the call finished'))
+    // At shutdown the call only fails here, and close() then stops every worker with pool.destroy(). Stopping it through
+    // its abort signal instead would make piscina start a replacement worker when the stopped one's exit comes in,
+    // which can be after destroy() returned: a thread that outlives the pool.
+    const cancel = (): void => bridge.fail(new RpcError(ErrorCode.SHUTTING_DOWN, 'the server shut down before the call finished'))
     this.#running.add(cancel)
 
     const task: CallTask = {
@@ -164,6 +167,7 @@ export class WorkerExecutor implements Executor {
         // port1 is left open: the worker closes the channel after its last message, and closing it here could drop
         // an outcome still in flight (the task's own completion travels on another port).
         release()
+        bridge.taskEnded()
       })
     return await bridge.outcome
   }

@@ -1,0 +1,182 @@
+/**
+ * Methods for the worker-pool tests: well-behaved ones, and ones that fail in every way a worker can (throw, crash
+ * from a timer, exit, hang, run out of memory).
+ *
+ * Methods report what they see over a BroadcastChannel named in their params: the server runs in the test's process,
+ * so the test's main thread hears its workers (see pool-channel.ts). This module is loaded by every pool worker, so it
+ * imports only what the methods need; the server package itself is imported lazily by the one method that uses it.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { BroadcastChannel, threadId } from 'node:worker_threads'
+import { RpcError } from '@formcall/spec'
+import type { CallContext, UploadedFile } from '@formcall/server'
+import { generatedChunks } from './pool-bytes.js'
+
+/** A message a method sends to the test. */
+export interface PoolEvent {
+  event: string
+  id?: string
+  threadId: number
+  [key: string]: unknown
+}
+
+function announce (channel: string, message: { event: string, id?: string, [key: string]: unknown }): void {
+  const port = new BroadcastChannel(channel)
+  port.postMessage({ ...message, threadId } satisfies PoolEvent)
+  port.close()
+}
+
+/** Resolves with the first message on `channel` that `matches`. */
+async function heard (channel: string, matches: (message: Record<string, unknown>) => boolean): Promise<void> {
+  const port = new BroadcastChannel(channel)
+  try {
+    await new Promise<void>((resolve) => {
+      port.onmessage = (event) => {
+        if (matches((event as { data: unknown }).data as Record<string, unknown>)) resolve()
+      }
+    })
+  } finally {
+    port.close()
+  }
+}
+
+/** A thrown value as plain data, for reports. */
+function describe (err: unknown): { name: string, message: string, code: unknown } {
+  const error = err as { name?: unknown, message?: unknown, code?: unknown }
+  return { name: String(error?.name), message: String(error?.message), code: error?.code ?? null }
+}
+
+async function digestOf (file: UploadedFile): Promise<{ size: number, sha256: string }> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of file) {
+    hash.update(chunk)
+    size += chunk.length
+  }
+  return { size, sha256: hash.digest('hex') }
+}
+
+export default {
+  echo: (value: unknown) => value,
+
+  /** Which thread ran the call: a worker's id, 0 inline. */
+  whoami: () => ({ threadId }),
+
+  /** Announces `started`, then waits for the test to post `{ event: 'release', id }`. */
+  hold: async (channel: string, id: string) => {
+    const released = heard(channel, (message) => message.event === 'release' && message.id === id)
+    announce(channel, { event: 'started', id })
+    await released
+    return { id, threadId }
+  },
+
+  /**
+   * Returns once `n` calls are inside this method at the same time (`complete: true`): with one call per worker, that
+   * proves `n` workers are up. Each participant greets every newcomer, so late arrivals learn about earlier ones.
+   * With `patienceMs`, gives up after that long (`complete: false`), so it can be retried under a short call timeout.
+   */
+  barrier: async (channel: string, n: number, patienceMs?: number) => {
+    const me = `${threadId}:${randomUUID()}`
+    const seen = new Set<string>()
+    const port = new BroadcastChannel(channel)
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const complete = await new Promise<boolean>((resolve) => {
+        port.onmessage = (event) => {
+          const from = (event as { data: unknown }).data as string
+          if (seen.has(from)) return
+          seen.add(from)
+          port.postMessage(me)
+          if (seen.size >= n - 1) resolve(true)
+        }
+        port.postMessage(me)
+        if (patienceMs !== undefined) timer = setTimeout(() => resolve(false), patienceMs)
+      })
+      return { complete, threadId }
+    } finally {
+      clearTimeout(timer)
+      port.close()
+    }
+  },
+
+  fail: {
+    throws: (message: string) => { throw new Error(message) },
+    rejects: async (message: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      throw new TypeError(message)
+    },
+    rpcError: () => { throw new RpcError(4040, 'no such invoice; check its number', { invoice: 'A-17' }) }
+  },
+
+  crash: {
+    /** Throws where no call can catch it; the call itself never settles. */
+    inTimer: async (message: string) => {
+      setTimeout(() => { throw new Error(message) }, 5)
+      await new Promise(() => {})
+    },
+    exit: (code: number) => { process.exit(code) },
+    /** Blocks its thread for good: only terminating the worker ends it. */
+    spin: () => {
+      for (;;);
+    },
+    /** Allocates until the heap limit. */
+    exhaustMemory: () => {
+      const hoard: number[][] = []
+      for (;;) hoard.push(new Array<number>(1 << 20).fill(hoard.length + 0.5))
+    }
+  },
+
+  uploads: {
+    /** Size and SHA-256 of one file; announces `started` on `channel` first, when given. */
+    digest: async (file: UploadedFile, channel?: string, id?: string) => {
+      if (channel !== undefined) announce(channel, { event: 'started', ...(id === undefined ? {} : { id }) })
+      return { ...await digestOf(file), threadId }
+    },
+
+    /** Reads the second file before the first. */
+    secondFirst: async (first: UploadedFile, second: UploadedFile, channel?: string) => {
+      if (channel !== undefined) announce(channel, { event: 'started' })
+      const secondText = await second.text()
+      const firstText = await first.text()
+      return { first: firstText, second: secondText, names: [first.filename, second.filename] }
+    },
+
+    /**
+     * Reads `second` (so `first` is spooled to disk) and reports what it saw: whether its signal fired and how its
+     * stream ended. Announces `reading` at the first chunk and `report` at the end.
+     */
+    watchAbort: async (first: UploadedFile, second: UploadedFile, channel: string, context: CallContext) => {
+      const seen = {
+        aborted: false,
+        reason: null as ReturnType<typeof describe> | null,
+        streamError: null as ReturnType<typeof describe> | null,
+        streamEnded: false,
+        bytes: 0
+      }
+      context.signal.addEventListener('abort', () => {
+        seen.aborted = true
+        seen.reason = describe(context.signal.reason)
+      })
+      try {
+        for await (const chunk of second) {
+          if (seen.bytes === 0) announce(channel, { event: 'reading', field: first.field })
+          seen.bytes += (chunk as Buffer).length
+        }
+        seen.streamEnded = true
+      } catch (err) {
+        seen.streamError = describe(err)
+      }
+      announce(channel, { event: 'report', ...seen })
+      return seen
+    }
+  },
+
+  downloads: {
+    /** `size` generated bytes (pool-bytes.ts) as a streamed download with a known size. */
+    generate: async (size: number) => {
+      const { download } = await import('@formcall/server')
+      return download(Readable.from(generatedChunks(size)), { filename: 'generated.bin', type: 'application/octet-stream', size })
+    }
+  }
+}
