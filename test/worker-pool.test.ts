@@ -245,6 +245,35 @@ describe('a method that never returns', () => {
   })
 })
 
+describe('several calls per worker (callsPerWorker: 2)', () => {
+  let server: PoolServer
+
+  before(async () => {
+    server = await startPoolServer({ isolation: 'worker', workers: 1, callsPerWorker: 2, callTimeout: 500 })
+  })
+  after(async () => { await server?.close() })
+
+  test('two calls run inside one worker at the same time', async () => {
+    const channel = new PoolChannel()
+    try {
+      const responses = await Promise.all([server.call('barrier', channel.name, 2), server.call('barrier', channel.name, 2)])
+      for (const response of responses) assert.equal(response.status, 200, JSON.stringify(response.body))
+      assert.deepEqual(responses.map((r) => r.body.result.complete), [true, true])
+      assert.equal(new Set(responses.map((r) => r.body.result.threadId)).size, 1, 'both calls ran on the one worker')
+    } finally {
+      channel.close()
+    }
+  })
+
+  test('a call that never returns still times out: its thread is stopped and a fresh worker serves', async () => {
+    const response = await server.call('crash.spin')
+    assertError(response, 504, ErrorCode.CALL_TIMEOUT)
+    const after = await server.call('echo', 'still serving')
+    assert.equal(after.status, 200, JSON.stringify(after.body))
+    assert.equal(after.body.result, 'still serving')
+  })
+})
+
 describe('a pool of one worker', () => {
   const CALL_TIMEOUT = 500
   let server: PoolServer

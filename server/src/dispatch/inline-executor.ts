@@ -1,3 +1,4 @@
+import { ErrorCode, RpcError } from '@formcall/spec'
 import type { Execution, Executor } from './executor.js'
 import { resolveMethod, type MethodsObject } from './resolve-method.js'
 
@@ -12,12 +13,14 @@ import { resolveMethod, type MethodsObject } from './resolve-method.js'
  */
 export class InlineExecutor implements Executor {
   readonly #methods: MethodsObject
+  #closing = false
 
   constructor (methods: MethodsObject) {
     this.#methods = methods
   }
 
   assertMethod (method: string): void {
+    if (this.#closing) throw new RpcError(ErrorCode.SHUTTING_DOWN, 'the server is shutting down; retry on another instance')
     resolveMethod(this.#methods, method)
   }
 
@@ -26,5 +29,8 @@ export class InlineExecutor implements Executor {
     return await fn(...args, context)
   }
 
-  async close (): Promise<void> {}
+  async close (): Promise<void> {
+    // Running calls finish on their own: the HTTP server's close waits for their responses.
+    this.#closing = true
+  }
 }

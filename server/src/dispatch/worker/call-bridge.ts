@@ -17,6 +17,8 @@ export class CallBridge {
   readonly outcome: Promise<unknown>
   /** Resolves when a worker picked up the call (it may have waited in the pool's queue until then). */
   readonly started: Promise<void>
+  /** The worker thread running the call, once it started. */
+  threadId: number | undefined
   #markStarted!: () => void
   readonly #port: MessagePort
   readonly #context: CallContext
@@ -117,7 +119,10 @@ export class CallBridge {
 
   #onMessage (message: WorkerToMain): void {
     switch (message.t) {
-      case 'start': this.#markStarted(); break
+      case 'start':
+        this.threadId = message.threadId
+        this.#markStarted()
+        break
       case 'ready': void this.#sendInfo(message.file); break
       case 'open': void this.#open(message.file); break
       case 'ack': this.#senders.get(message.file)?.ack(message.n); break

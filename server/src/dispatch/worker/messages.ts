@@ -35,11 +35,16 @@ export interface CallTask {
   context: { method: string, id: CallId, headers: IncomingHttpHeaders, remoteAddress: string }
   port: MessagePort
   exposeErrors: boolean
+  /**
+   * The worker runs other calls too (`callsPerWorker` > 1): let messages already sent for this call (an abort while
+   * it was queued) arrive before the method starts.
+   */
+  shared: boolean
 }
 
 /** Messages from the worker to the main thread. */
 export type WorkerToMain =
-  | { t: 'start' }
+  | { t: 'start', threadId: number }
   | { t: 'open', file: number }
   | { t: 'ready', file: number }
   | { t: 'ack', file: number, n: number }

@@ -6,7 +6,7 @@
  * reports it as the running call's WORKER_CRASHED and starts a fresh worker.
  */
 import { Readable } from 'node:stream'
-import { workerData, type MessagePort } from 'node:worker_threads'
+import { threadId, workerData, type MessagePort } from 'node:worker_threads'
 import { RpcError } from '@formcall/spec'
 import { UploadedFile, UploadedFiles, type FileInfo, type FileSource } from '../../bind/uploaded-file.js'
 import { asDownload } from '../../respond/download.js'
@@ -48,13 +48,17 @@ class WorkerCall {
 
   async run (): Promise<void> {
     // The call timeout counts from here (or from the upload's end, if later), not from when the call was queued.
-    this.post({ t: 'start' })
+    this.post({ t: 'start', threadId })
     const { method, context } = this.#task
     const args = this.#task.args.map((arg) => this.#rebuild(arg))
     const log = new PortLogger(this)
     let inMethod = false
     try {
       const fn = resolveMethod(methods, method)
+      if (this.#task.shared) {
+        await new Promise((resolve) => setImmediate(resolve))
+        this.#controller.signal.throwIfAborted()
+      }
       inMethod = true
       const value = await fn(...args, { ...context, signal: this.#controller.signal, log })
       inMethod = false

@@ -55,10 +55,12 @@ export class WorkerExecutor implements Executor {
   #methods: ReadonlySet<string> | undefined
   #closing = false
   readonly #exposeErrors: boolean
+  readonly #callsPerWorker: number
 
   constructor (options: WorkerPoolOptions) {
     const workers = options.workers ?? Math.max(8, 4 * availableParallelism())
     const callsPerWorker = options.callsPerWorker ?? 1
+    this.#callsPerWorker = callsPerWorker
     const slots = workers * callsPerWorker
     const reserved = options.reservedForCalls ?? Math.max(1, Math.floor(slots / 4))
     const maxQueue = options.maxQueue ?? 8 * workers
@@ -110,9 +112,21 @@ export class WorkerExecutor implements Executor {
     const taskArgs = bridge.encodeArgs(args)
     const release = bridge.hasFiles ? await this.#lanes.acquire(context.signal) : () => {}
     const terminate = new AbortController()
+    const shared = this.#callsPerWorker > 1
+    let stopReason: RpcError | undefined
     const stop = (reason: RpcError): void => {
-      bridge.fail(reason)
-      terminate.abort(reason)
+      stopReason ??= reason
+      if (!shared) {
+        bridge.fail(reason)
+        terminate.abort(reason)
+      } else if (bridge.threadId !== undefined) {
+        // The call is answered once the pool has seen the thread exit (the task then fails with stopReason), so the
+        // next call cannot be handed to the dying worker.
+        this.#terminateThread(bridge.threadId)
+      } else {
+        bridge.fail(reason)
+        bridge.abort(reason)
+      }
     }
     let timer: NodeJS.Timeout | undefined
     let finished = false
@@ -146,9 +160,12 @@ export class WorkerExecutor implements Executor {
       fileFields: bridge.fileFields,
       context: { method: context.method, id: context.id, headers: context.headers, remoteAddress: context.remoteAddress },
       port: port2,
-      exposeErrors: this.#exposeErrors
+      exposeErrors: this.#exposeErrors,
+      shared
     }
-    const done = this.#pool.run(task, { transferList: [port2], signal: terminate.signal })
+    // piscina gives a task that has an abort signal a worker of its own, so with several calls per worker a stuck
+    // call is stopped by terminating its thread (taking that worker's other calls with it: the price of density).
+    const done = this.#pool.run(task, shared ? { transferList: [port2] } : { transferList: [port2], signal: terminate.signal })
     // piscina bounds its queue by maxQueue only for tasks without an abort signal (it parks the others in a side queue
     // it never bounds), and every task here has one: it is how a hung worker is stopped. So the bound is kept here:
     // a task that went into the queue past maxQueue is taken out again at once.
@@ -157,7 +174,7 @@ export class WorkerExecutor implements Executor {
         `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`))
       port2.close()
     }
-    done.catch((err: unknown) => bridge.fail(poolErrorToRpc(err, this.#pool.options.maxQueue)))
+    done.catch((err: unknown) => bridge.fail(stopReason ?? poolErrorToRpc(err, this.#pool.options.maxQueue)))
       .finally(() => {
         finished = true
         clearTimeout(timer)
@@ -170,6 +187,12 @@ export class WorkerExecutor implements Executor {
         bridge.taskEnded()
       })
     return await bridge.outcome
+  }
+
+  #terminateThread (threadId: number): void {
+    for (const worker of this.#pool.threads) {
+      if (worker.threadId === threadId) void worker.terminate()
+    }
   }
 
   /**
