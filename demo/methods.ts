@@ -83,6 +83,8 @@ export default {
       }
       return out
     },
+    /** A small CSV report, sent back as a download. */
+    report: () => download(Buffer.from('a,b\n1,2\n'), { filename: 'report.csv', type: 'text/csv' }),
     /** A generated file of `size` bytes, streamed back as a download. */
     generate: (size = 1024, filename = 'generated.bin') => {
       const total = Math.min(Math.max(0, Math.floor(size)), 1024 ** 3)

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { rssOf, startChild, type Child } from './support/child-process.js'
+import { rssOf, peakRssDuring, startChild, type Child } from './support/child-process.js'
 import { multipartType, partHead } from './support/multipart.js'
 import { postJson } from './support/raw-http.js'
 
@@ -80,21 +80,7 @@ describe('a 1 GiB upload', () => {
     assert.equal(warm.status, 200, warm.body)
     const baseline = await rssOf(pid)
 
-    let peak = baseline
-    let sampling = true
-    const sampler = (async () => {
-      while (sampling) {
-        peak = Math.max(peak, await rssOf(pid))
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-    })()
-    let result
-    try {
-      result = await uploadGenerated(url, GiB)
-    } finally {
-      sampling = false
-      await sampler
-    }
+    const { peak, result } = await peakRssDuring(pid, async () => await uploadGenerated(url, GiB), 20)
 
     assert.equal(result.status, 200, result.body)
     assert.deepEqual(JSON.parse(result.body).result, result.sent)

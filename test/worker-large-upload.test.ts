@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
-import { rssOf, startChild, type Child } from './support/child-process.js'
+import { rssOf, peakRssDuring, startChild, type Child } from './support/child-process.js'
 import { multipartType, partHead } from './support/multipart.js'
 import { generatedChunks } from './support/pool-bytes.js'
 import { POOL_METHODS } from './support/pool-server.js'
@@ -74,21 +74,7 @@ describe('a 1 GiB upload through a worker', () => {
     assert.equal(warm.status, 200, JSON.stringify(warm.body))
     const baseline = await rssOf(pid)
 
-    let peak = baseline
-    let sampling = true
-    const sampler = (async () => {
-      while (sampling) {
-        peak = Math.max(peak, await rssOf(pid))
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    })()
-    let result
-    try {
-      result = await uploadGenerated(url, GiB)
-    } finally {
-      sampling = false
-      await sampler
-    }
+    const { peak, result } = await peakRssDuring(pid, async () => await uploadGenerated(url, GiB), 50)
 
     assert.equal(result.status, 200, JSON.stringify(result.body))
     assert.equal(result.body.result.size, GiB)

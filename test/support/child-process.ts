@@ -74,3 +74,22 @@ export async function rssOf (pid: number): Promise<number> {
   if (match === null) throw new Error(`no VmRSS for process ${pid}`)
   return Number(match[1]) * 1024
 }
+
+/** Runs `action` while sampling the resident memory of process `pid`; resolves with the highest sample and its result. */
+export async function peakRssDuring<T> (pid: number, action: () => Promise<T>, everyMs = 20): Promise<{ peak: number, result: T }> {
+  let peak = await rssOf(pid)
+  let sampling = true
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await rssOf(pid))
+      await new Promise((resolve) => setTimeout(resolve, everyMs))
+    }
+  })()
+  try {
+    const result = await action()
+    return { peak, result }
+  } finally {
+    sampling = false
+    await sampler
+  }
+}
