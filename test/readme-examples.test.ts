@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import demoMethods from '../demo/methods.ts'
+import demoMethods from '../demo/methods.js'
 import { REPO_ROOT } from './support/child-process.js'
 import { startServer, type RunningServer } from './support/start-server.js'
 
