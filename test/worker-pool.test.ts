@@ -246,14 +246,8 @@ describe('a method that never returns', () => {
 })
 
 describe('several calls per worker (callsPerWorker: 2)', () => {
-  let server: PoolServer
-
-  before(async () => {
-    server = await startPoolServer({ isolation: 'worker', workers: 1, callsPerWorker: 2, callTimeout: 500 })
-  })
-  after(async () => { await server?.close() })
-
   test('two calls run inside one worker at the same time', async () => {
+    const server = await startPoolServer({ isolation: 'worker', workers: 1, callsPerWorker: 2 })
     const channel = new PoolChannel()
     try {
       const responses = await Promise.all([server.call('barrier', channel.name, 2), server.call('barrier', channel.name, 2)])
@@ -262,15 +256,21 @@ describe('several calls per worker (callsPerWorker: 2)', () => {
       assert.equal(new Set(responses.map((r) => r.body.result.threadId)).size, 1, 'both calls ran on the one worker')
     } finally {
       channel.close()
+      await server.close()
     }
   })
 
   test('a call that never returns still times out: its thread is stopped and a fresh worker serves', async () => {
-    const response = await server.call('crash.spin')
-    assertError(response, 504, ErrorCode.CALL_TIMEOUT)
-    const after = await server.call('echo', 'still serving')
-    assert.equal(after.status, 200, JSON.stringify(after.body))
-    assert.equal(after.body.result, 'still serving')
+    const server = await startPoolServer({ isolation: 'worker', workers: 1, callsPerWorker: 2, callTimeout: 500 })
+    try {
+      const response = await server.call('crash.spin')
+      assertError(response, 504, ErrorCode.CALL_TIMEOUT)
+      const after = await server.call('echo', 'still serving')
+      assert.equal(after.status, 200, JSON.stringify(after.body))
+      assert.equal(after.body.result, 'still serving')
+    } finally {
+      await server.close()
+    }
   })
 })
 

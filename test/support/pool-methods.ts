@@ -6,7 +6,8 @@
  * so the test's main thread hears its workers (see pool-channel.ts). This module is loaded by every pool worker, so it
  * imports only what the methods need; the server package itself is imported lazily by the one method that uses it.
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { digestFile } from './bytes.js'
+import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { BroadcastChannel, threadId } from 'node:worker_threads'
 import { RpcError } from '@formcall/spec'
@@ -47,15 +48,7 @@ function describe (err: unknown): { name: string, message: string, code: unknown
   return { name: String(error?.name), message: String(error?.message), code: error?.code ?? null }
 }
 
-async function digestOf (file: UploadedFile): Promise<{ size: number, sha256: string }> {
-  const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of file) {
-    hash.update(chunk)
-    size += chunk.length
-  }
-  return { size, sha256: hash.digest('hex') }
-}
+const digestOf = digestFile
 
 export default {
   echo: (value: unknown) => value,

@@ -1,8 +1,8 @@
 // A formcall server in a process of its own, so a test can watch its memory. Usage:
 //   node --import tsx test/support/serve-child.ts <tmpDir>
 // Prints one JSON line {"url", "pid"} once listening; exits 0 on SIGTERM.
-import { createHash } from 'node:crypto'
-import { createServer, type UploadedFile } from '@formcall/server'
+import { digestFile } from './bytes.js'
+import { createServer } from '@formcall/server'
 
 const tmpDir = process.argv[2]
 if (tmpDir === undefined) throw new Error('usage: serve-child.ts <tmpDir>')
@@ -11,15 +11,7 @@ const app = createServer({
   methods: {
     echo: (value: unknown) => value,
     /** Size and SHA-256 of one file, hashed as it streams in. */
-    digest: async (file: UploadedFile) => {
-      const hash = createHash('sha256')
-      let size = 0
-      for await (const chunk of file) {
-        hash.update(chunk as Buffer)
-        size += (chunk as Buffer).length
-      }
-      return { size, sha256: hash.digest('hex') }
-    }
+    digest: digestFile
   },
   tmpDir,
   limits: { fileSize: 4 * 1024 ** 3 },

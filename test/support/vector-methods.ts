@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { digestFile } from './bytes.js'
 import { Readable } from 'node:stream'
 import {
   download,
@@ -77,15 +77,7 @@ export const vectorMethods = {
     /** Returns its argument with every file (at any depth) replaced by its report. */
     resolve: async (value: unknown) => await resolveFiles(value),
     /** Size and SHA-256 of one file. */
-    digest: async (file: UploadedFile) => {
-      const hash = createHash('sha256')
-      let size = 0
-      for await (const chunk of file) {
-        hash.update(chunk)
-        size += chunk.length
-      }
-      return { size, sha256: hash.digest('hex') }
-    },
+    digest: digestFile,
     /** A label and two files, read in order (krpc's positional form with two uploads). */
     pair: async (label: string, first: UploadedFile, second: UploadedFile) =>
       ({ label, first: await report(first), second: await report(second) }),
