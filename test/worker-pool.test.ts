@@ -250,7 +250,7 @@ describe('several calls per worker (callsPerWorker: 2)', () => {
     const server = await startPoolServer({ isolation: 'worker', workers: 1, callsPerWorker: 2 })
     const channel = new PoolChannel()
     try {
-      const responses = await Promise.all([server.call('barrier', channel.name, 2), server.call('barrier', channel.name, 2)])
+      const responses = await Promise.all([server.call('barrier', channel.name, 2, 20_000), server.call('barrier', channel.name, 2, 20_000)])
       for (const response of responses) assert.equal(response.status, 200, JSON.stringify(response.body))
       assert.deepEqual(responses.map((r) => r.body.result.complete), [true, true])
       assert.equal(new Set(responses.map((r) => r.body.result.threadId)).size, 1, 'both calls ran on the one worker')

@@ -84,7 +84,8 @@ export default {
           if (seen.size >= n - 1) resolve(true)
         }
         port.postMessage(me)
-        if (patienceMs !== undefined) timer = setTimeout(() => resolve(false), patienceMs)
+        // The call context follows the params, so an omitted patienceMs arrives as that object, not undefined.
+        if (typeof patienceMs === 'number') timer = setTimeout(() => resolve(false), patienceMs)
       })
       return { complete, threadId }
     } finally {
