@@ -26,7 +26,7 @@ export type {
 } from './wire.js'
 export { FILE_KEY, FILES_KEY, KRPC_FILE_PREFIX, parsePlaceholder, filePlaceholder } from './placeholders.js'
 export type { Placeholder } from './placeholders.js'
-export { FILE_BRAND, FILES_BRAND, DOWNLOAD_BRAND } from './remote-types.js'
+export { FILE_BRAND, FILES_BRAND, DOWNLOAD_BRAND, hasBrand } from './remote-types.js'
 export type { RemoteApi, RemoteFunction, RemoteParam, RemoteResult, DownloadLike, Promisified } from './remote-types.js'
 export { TransportError, isTransportError } from './transport-error.js'
 export type { TransportErrorKind } from './transport-error.js'

@@ -13,6 +13,19 @@ export const FILES_BRAND: unique symbol = Symbol.for('formcall.files')
 /** Brand of a value made by the server's `download()` helper. */
 export const DOWNLOAD_BRAND: unique symbol = Symbol.for('formcall.download')
 
+/**
+ * Whether `value` carries `brand`. Brands are `Symbol.for` keys, the same in every loaded copy of a package, so this
+ * holds where `instanceof` against one copy's class would not (a worker's bundle, two installed versions).
+ *
+ * @example
+ * ```ts
+ * hasBrand(value, DOWNLOAD_BRAND) // true for any download() result
+ * ```
+ */
+export function hasBrand (value: unknown, brand: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+}
+
 /** A Node readable, described structurally so spec needs no Node types. */
 interface ReadableLike { pipe: (...args: never[]) => unknown; readable: boolean; read: (...args: never[]) => unknown }
 

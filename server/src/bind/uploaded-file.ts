@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { FILE_BRAND, FILES_BRAND } from '@formcall/spec'
+import { FILE_BRAND, FILES_BRAND, hasBrand } from '@formcall/spec'
 
 /** What a file object knows about its part before any byte is read. */
 export interface FileInfo {
@@ -122,6 +122,11 @@ export class UploadedFile implements AsyncIterable<Buffer> {
     return size
   }
 
+  /** True for any UploadedFile, also one made by a second copy of this package (a worker's bundle). */
+  static [Symbol.hasInstance] (value: unknown): boolean {
+    return hasBrand(value, FILE_BRAND)
+  }
+
   toJSON (): FileInfo {
     return { field: this.field, filename: this.filename, type: this.type }
   }
@@ -161,6 +166,11 @@ export class UploadedFiles implements AsyncIterable<UploadedFile> {
     if (this.#iterated) throw new TypeError(`the files of "${this.field}" can be iterated only once`)
     this.#iterated = true
     return this.#source[Symbol.asyncIterator]()
+  }
+
+  /** True for any UploadedFiles, also one made by a second copy of this package. */
+  static [Symbol.hasInstance] (value: unknown): boolean {
+    return hasBrand(value, FILES_BRAND)
   }
 
   toJSON (): { $files: string } {

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { Readable } from 'node:stream'
-import { DOWNLOAD_BRAND } from '@formcall/spec'
+import { DOWNLOAD_BRAND, hasBrand } from '@formcall/spec'
 
 /** Options of {@link download}. */
 export interface DownloadOptions {
@@ -30,6 +30,11 @@ export class Download {
     this.filename = options.filename
     this.type = options.type ?? 'application/octet-stream'
     this.size = options.size
+  }
+
+  /** True for any Download, also one made by a second copy of this package (a worker's bundle). */
+  static [Symbol.hasInstance] (value: unknown): boolean {
+    return hasBrand(value, DOWNLOAD_BRAND)
   }
 
   /** @internal Opens the body stream. */

@@ -18,6 +18,8 @@ export const ACK_EVERY = 8
 export interface StartupData {
   /** URL of the methods module the worker imports. */
   methodsModule: string
+  /** URL of the worker's own code (a bundle, or the TypeScript source). */
+  entry: string
 }
 
 /** Where a file placeholder stood in the args: the worker rebuilds a file object there. */

@@ -1,9 +1,13 @@
-// Pool workers start here: register TypeScript support in this thread (loader hooks are per thread on Node 20, and
-// `--import` in a worker's execArgv does not carry them), then load the worker's real code and the methods module.
-import { register as registerEsm } from 'tsx/esm/api'
-import { register as registerCjs } from 'tsx/cjs/api'
+// Pool workers start here. The worker's own code arrives as one bundled ES module (no loader needed); TypeScript
+// support is registered in this thread only when the methods module is TypeScript (loader hooks are per thread on
+// Node 20, and `--import` in a worker's execArgv does not carry them). tsx costs ~19 MiB per worker.
+import { workerData } from 'node:worker_threads'
 
-registerEsm()
-registerCjs()
-const { default: runTask } = await import('./worker-entry.ts')
+const { entry, methodsModule } = workerData
+if (/\.[cm]?tsx?$/i.test(new URL(methodsModule).pathname) || /\.ts$/.test(entry)) {
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')])
+  esm.register()
+  cjs.register()
+}
+const { default: runTask } = await import(entry)
 export default runTask

@@ -8,6 +8,7 @@ import type { Execution, Executor } from '../executor.js'
 import { CallBridge } from './call-bridge.js'
 import type { CallTask, StartupData } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
+import { workerEntryUrl } from './worker-bundle.js'
 
 /** Options of the worker pool. */
 export interface WorkerPoolOptions {
@@ -79,8 +80,8 @@ export class WorkerExecutor implements Executor {
       atomics: 'disabled',
       idleTimeout: Number.MAX_SAFE_INTEGER,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
-      workerData: { methodsModule: this.#methodsModule } satisfies StartupData,
-      execArgv: [...process.execArgv, ...(options.execArgv ?? [])]
+      workerData: { methodsModule: this.#methodsModule, entry: workerEntryUrl() } satisfies StartupData,
+      execArgv: [...withoutTypeScriptLoader(process.execArgv), ...(options.execArgv ?? [])]
     })
     // Errors of a worker with no call running (a stray timer after its call finished) must not crash the server.
     this.#pool.on('error', () => {})
@@ -227,4 +228,22 @@ function poolErrorToRpc (err: unknown, maxQueue: number): RpcError {
 
 function toModuleUrl (path: string): string {
   return /^(file|data):/i.test(path) ? path : pathToFileURL(resolve(path)).href
+}
+
+/**
+ * The parent's execArgv minus a tsx loader: `--import tsx` does not install its hooks in worker threads on Node 20,
+ * so it would only cost each worker memory; workers that need TypeScript register it themselves (worker-boot.mjs).
+ */
+function withoutTypeScriptLoader (execArgv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string
+    if (/^--(import|loader|experimental-loader|require)=.*tsx/.test(arg)) continue
+    if (/^--(import|loader|experimental-loader|require)$/.test(arg) && /tsx/.test(execArgv[i + 1] ?? '')) {
+      i++
+      continue
+    }
+    out.push(arg)
+  }
+  return out
 }
