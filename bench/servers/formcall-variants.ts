@@ -29,7 +29,7 @@ export const FORMCALL_VARIANTS: readonly FormcallVariant[] = [
   },
   {
     mode: 'worker',
-    describe: 'createServer({ methodsModule }): every call in a pooled worker thread (the default), 8 workers',
+    describe: 'createServer({ methodsModule }): every call in a pooled worker thread (the default), 8 workers, methods as plain JS',
     serverOptions: ({ methodsModule }) => ({ methodsModule, isolation: 'worker', workers: 8 })
   }
 ]
@@ -45,7 +45,7 @@ export function formcallVariant (mode: string | undefined): FormcallVariant {
 
 /** The full `createServer` options of a variant, with no size limit in the way of big uploads. */
 export function formcallServerOptions (variant: FormcallVariant): CreateServerOptions {
-  const options = variant.serverOptions({ methods, methodsModule: new URL('./methods.ts', import.meta.url) })
+  const options = variant.serverOptions({ methods, methodsModule: new URL('./methods.mjs', import.meta.url) })
   return {
     ...options,
     limits: { ...options.limits, fileSize: Number.MAX_SAFE_INTEGER, spoolSize: Number.MAX_SAFE_INTEGER }
