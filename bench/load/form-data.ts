@@ -3,10 +3,9 @@
  * formcall client. The file part is the same generated stream the client-node row sends, with its length declared
  * (`knownLength`) so the request has a Content-Length.
  */
-import { request } from 'node:http'
 import FormData from 'form-data'
 import { FILE_PART, GeneratedBytes, makeBlock } from '../support/generated-upload.js'
-import { readJob, reportUpload, responseOf } from './upload-client.js'
+import { postUpload, readJob, reportUpload } from './upload-client.js'
 
 const job = readJob()
 const file = new GeneratedBytes({ bytes: job.bytes, block: makeBlock(job.blockBytes) })
@@ -15,15 +14,5 @@ await reportUpload(async () => {
   const form = new FormData()
   form.append('json', job.callJson)
   form.append(FILE_PART, file, { filename: 'upload.bin', contentType: 'application/octet-stream', knownLength: job.bytes })
-  const req = request({
-    host: '127.0.0.1',
-    port: job.port,
-    path: job.path,
-    method: 'POST',
-    agent: false,
-    headers: { ...form.getHeaders(), 'content-length': form.getLengthSync() }
-  })
-  const response = responseOf(req)
-  form.pipe(req)
-  return await response
+  return await postUpload(job, { ...form.getHeaders(), 'content-length': form.getLengthSync() }, form)
 })

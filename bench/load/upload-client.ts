@@ -1,4 +1,5 @@
-import type { ClientRequest, IncomingMessage } from 'node:http'
+import { request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
 import { cpuSince, type UploadDone, type UploadJob } from '../support/messages.js'
 
 /** The job of a load-client child process: its one JSON argument. */
@@ -32,6 +33,14 @@ export async function reportUpload (upload: () => Promise<{ status: number, text
     }
   }
   process.send?.(done, () => process.exit(0))
+}
+
+/** POSTs `body` to the job's server on a fresh connection and reads the answer whole. */
+export async function postUpload (job: UploadJob, headers: OutgoingHttpHeaders, body: Readable): Promise<{ status: number, text: string }> {
+  const req = request({ host: '127.0.0.1', port: job.port, path: job.path, method: 'POST', agent: false, headers })
+  const response = responseOf(req)
+  body.pipe(req)
+  return await response
 }
 
 /** The response of a node:http request, read whole. */
