@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { randomContent, sha256 } from './support/bytes.js'
-import { REPO_ROOT, startChild, type Child } from './support/child-process.js'
+import { CLI_FROM_SOURCE, REPO_ROOT, startChild, type Child } from './support/child-process.js'
 import { multipartBody, multipartType } from './support/multipart.js'
 import { postJson, rawRequest } from './support/raw-http.js'
 
@@ -100,7 +100,7 @@ describe('the formcall command line', () => {
   })
 
   const serve = (args: string[]): Child => {
-    const child = startChild(process.execPath, ['server/bin/formcall.js', 'serve', ...args])
+    const child = startChild(process.execPath, [...CLI_FROM_SOURCE, 'serve', ...args])
     children.push(child)
     return child
   }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
-import { rssOf, peakRssDuring, startChild, type Child } from './support/child-process.js'
+import { CLI_FROM_SOURCE, rssOf, peakRssDuring, startChild, type Child } from './support/child-process.js'
 import { multipartType, partHead } from './support/multipart.js'
 import { generatedChunks } from './support/pool-bytes.js'
 import { POOL_METHODS } from './support/pool-server.js'
@@ -58,7 +58,7 @@ describe('a 1 GiB upload through a worker', () => {
   before(async () => {
     tmpDir = await mkdtemp(join(tmpdir(), 'formcall-pool-large-'))
     server = startChild(process.execPath,
-      ['server/bin/formcall.js', 'serve', fileURLToPath(POOL_METHODS), '--port', '0', '--workers', '2', '--tmp-dir', tmpDir])
+      [...CLI_FROM_SOURCE, 'serve', fileURLToPath(POOL_METHODS), '--port', '0', '--workers', '2', '--tmp-dir', tmpDir])
     const [, listening] = await server.line(/formcall listening on (http:\/\/\S+)/)
     url = (listening as string).replace('localhost', '127.0.0.1')
   })

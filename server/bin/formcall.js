@@ -1,9 +1,4 @@
 #!/usr/bin/env node
-// Registers TypeScript support (ES modules and CommonJS, as `node --import tsx` does) so this package's sources and
-// `.ts` methods modules load, wherever they live.
-import { register as registerEsm } from 'tsx/esm/api'
-import { register as registerCjs } from 'tsx/cjs/api'
-
-registerEsm()
-registerCjs()
-await import('../src/cli.ts')
+// The `formcall` command of the published package: plain JavaScript, no loader. A TypeScript methods module is
+// loaded through tsx when it is installed (see dist/import-module.js).
+import '../dist/cli.js'

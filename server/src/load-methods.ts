@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { importModule } from './import-module.js'
 import type { MethodsObject } from './dispatch/resolve-method.js'
 
 /**
- * Imports a methods module (`.js`, `.mjs`, or `.ts` when run under tsx) and returns its default export, or, when it
+ * Imports a methods module (`.js`, `.mjs`, `.cjs`, or TypeScript when tsx is installed) and returns its default export, or, when it
  * has none, the module's named exports.
  *
  * @example
@@ -19,7 +20,7 @@ export async function loadMethods (modulePath: string, cwd = process.cwd()): Pro
   } catch {
     throw new Error(`methods module "${modulePath}" not found (looked at ${absolute})`)
   }
-  const methods = methodsOf(await import(pathToFileURL(absolute).href) as Record<string, unknown>)
+  const methods = methodsOf(await importModule(pathToFileURL(absolute).href))
   if (typeof methods !== 'object' || methods === null) {
     throw new Error(`methods module "${modulePath}" must export an object of functions (export default { echo: (s) => s })`)
   }

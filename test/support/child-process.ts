@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url'
 /** The workspace root (where `tsx` and the `formcall` script resolve). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
+/**
+ * How the tests start the `formcall` command from the sources: `node …CLI_FROM_SOURCE serve …`. The published
+ * package's `bin/formcall.js` runs the compiled CLI instead; the packaging test covers that one.
+ */
+export const CLI_FROM_SOURCE = ['--import', 'tsx', 'server/src/cli.ts'] as const
+
 /** A child process whose output the test reads line by line. */
 export interface Child {
   readonly process: ChildProcess
@@ -23,7 +29,7 @@ export interface Child {
  *
  * @example
  * ```ts
- * const child = startChild(process.execPath, ['server/bin/formcall.js', 'serve', path, '--port', '0'])
+ * const child = startChild(process.execPath, [...CLI_FROM_SOURCE, 'serve', path, '--port', '0'])
  * const [, url] = await child.line(/listening on (\S+)/)
  * ```
  */

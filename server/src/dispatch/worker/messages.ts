@@ -18,7 +18,7 @@ export const ACK_EVERY = 8
 export interface StartupData {
   /** URL of the methods module the worker imports. */
   methodsModule: string
-  /** URL of the worker's own code (a bundle, or the TypeScript source). */
+  /** URL of the worker's own code: compiled worker-entry.js, or its TypeScript source inside the repository. */
   entry: string
 }
 

@@ -13,11 +13,12 @@ import { asDownload } from '../../respond/download.js'
 import { serializeResult, toRpcError } from '../../respond/envelope.js'
 import { listMethods, resolveMethod, type MethodsObject } from '../resolve-method.js'
 import { methodsOf } from '../../load-methods.js'
+import { importModule } from '../../import-module.js'
 import { CreditReceiver, CreditSender } from './credit-flow.js'
 import type { CallTask, LogLevel, MainToWorker, StartupData, WorkerToMain } from './messages.js'
 
 const { methodsModule } = workerData as StartupData
-const methods = methodsOf(await import(methodsModule) as Record<string, unknown>) as MethodsObject
+const methods = methodsOf(await importModule(methodsModule)) as MethodsObject
 
 /** Runs one call; the piscina task settles when the worker is free again (after any download is sent). */
 export default async function runTask (task: CallTask | { list: true }): Promise<string[] | undefined> {

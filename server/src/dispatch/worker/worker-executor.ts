@@ -1,6 +1,4 @@
 import { availableParallelism } from 'node:os'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { ErrorCode, RpcError } from '@formcall/spec'
@@ -8,7 +6,7 @@ import type { Execution, Executor } from '../executor.js'
 import { CallBridge } from './call-bridge.js'
 import type { CallTask, StartupData } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
-import { workerEntryUrl } from './worker-bundle.js'
+import { toFileUrl } from '../../import-module.js'
 
 /** Options of the worker pool. */
 export interface WorkerPoolOptions {
@@ -28,13 +26,19 @@ export interface WorkerPoolOptions {
   reservedForCalls?: number
   /** Milliseconds an aborted method gets to return before its worker is terminated. Default 2000. */
   abortGrace?: number
-  /** Extra `execArgv` for workers. */
+  /**
+   * Node options for the workers (`process.execArgv` inside them). Default: none. The parent's own `execArgv` is not
+   * passed on: it can hold options a worker refuses (a test runner's `--stack-trace-limit`, `--node-snapshot`…) and
+   * loaders that do not work in worker threads.
+   */
   execArgv?: string[]
   /** Add stack traces to method errors (the server's `exposeErrors`). */
   exposeErrors?: boolean
 }
 
-const WORKER_ENTRY = new URL('./worker-boot.mjs', import.meta.url)
+const WORKER_BOOT = new URL('./worker-boot.mjs', import.meta.url)
+// The compiled worker-entry.js beside this file in a package; its TypeScript source inside formcall's repository.
+const WORKER_ENTRY = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
 
 /**
  * Runs every call in a pooled worker thread (piscina), so a method that throws, hangs, leaks memory or exits fails
@@ -68,10 +72,10 @@ export class WorkerExecutor implements Executor {
     this.#callTimeout = options.callTimeout ?? 60_000
     this.#abortGrace = options.abortGrace ?? 2_000
     this.#exposeErrors = options.exposeErrors ?? false
-    this.#methodsModule = String(options.methodsModule instanceof URL ? options.methodsModule : toModuleUrl(options.methodsModule))
+    this.#methodsModule = toFileUrl(options.methodsModule)
     this.#lanes = new UploadLanes(slots - reserved, maxQueue)
     this.#pool = new Piscina({
-      filename: WORKER_ENTRY.href,
+      filename: WORKER_BOOT.href,
       minThreads: workers,
       maxThreads: workers,
       maxQueue,
@@ -80,8 +84,8 @@ export class WorkerExecutor implements Executor {
       atomics: 'disabled',
       idleTimeout: Number.MAX_SAFE_INTEGER,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
-      workerData: { methodsModule: this.#methodsModule, entry: workerEntryUrl() } satisfies StartupData,
-      execArgv: [...withoutTypeScriptLoader(process.execArgv), ...(options.execArgv ?? [])]
+      workerData: { methodsModule: this.#methodsModule, entry: WORKER_ENTRY.href } satisfies StartupData,
+      execArgv: options.execArgv ?? []
     })
     // Errors of a worker with no call running (a stray timer after its call finished) must not crash the server.
     this.#pool.on('error', () => {})
@@ -224,26 +228,4 @@ function poolErrorToRpc (err: unknown, maxQueue: number): RpcError {
   }
   return new RpcError(ErrorCode.WORKER_CRASHED,
     `the method's worker crashed with an uncaught exception (${error.message}); it was replaced`)
-}
-
-function toModuleUrl (path: string): string {
-  return /^(file|data):/i.test(path) ? path : pathToFileURL(resolve(path)).href
-}
-
-/**
- * The parent's execArgv minus a tsx loader: `--import tsx` does not install its hooks in worker threads on Node 20,
- * so it would only cost each worker memory; workers that need TypeScript register it themselves (worker-boot.mjs).
- */
-function withoutTypeScriptLoader (execArgv: readonly string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] as string
-    if (/^--(import|loader|experimental-loader|require)=.*tsx/.test(arg)) continue
-    if (/^--(import|loader|experimental-loader|require)$/.test(arg) && /tsx/.test(execArgv[i + 1] ?? '')) {
-      i++
-      continue
-    }
-    out.push(arg)
-  }
-  return out
 }
