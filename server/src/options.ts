@@ -15,7 +15,7 @@ const GiB = 1024 * MiB
 export interface Limits {
   /** Bytes of the call's JSON: the `json` part, a JSON or urlencoded body, a `?json=` query. Default 1 MiB. */
   callSize: number
-  /** Bytes of each file part. Default 1 GiB. */
+  /** Bytes of each file part. Default 32 GiB: a file streams through, so its size costs no server memory. */
   fileSize: number
   /** File parts per request. Default 100. */
   files: number
@@ -34,7 +34,7 @@ export interface Limits {
 /** The defaults of {@link Limits}. */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   callSize: 1 * MiB,
-  fileSize: 1 * GiB,
+  fileSize: 32 * GiB,
   files: 100,
   parts: 1000,
   fieldSize: 1 * MiB,
