@@ -77,12 +77,30 @@ export function parseMultipart (
     return { stop () {} }
   }
 
-  busboy.on('file', (name: string, part: BusboyFileStream, filename: string | undefined, _encoding: string, mimeType: string) => {
+  // Every handler busboy calls runs on the main thread inside an event: an exception escaping one would end the
+  // process. Each is guarded so that a throw fails this request only.
+  const guarded = <A extends unknown[]>(handler: (...args: A) => void) => (...args: A): void => {
+    try {
+      handler(...args)
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  let partCount = 0
+  busboy.on('file', guarded((name: string | undefined, part: BusboyFileStream, filename: string | undefined, _encoding: string, mimeType: string) => {
+    partCount++
     if (done) {
       part.resume()
       return
     }
     part.on('error', fail)
+    if (typeof name !== 'string' || name === '') {
+      part.resume()
+      fail(new RpcError(ErrorCode.INVALID_REQUEST,
+        `part ${partCount} has no name: each part needs a Content-Disposition header with name="…" (RFC 7578)`))
+      return
+    }
     if (!sawCall) {
       sawCall = true
       if (!CALL_FIELD_NAMES.includes(name)) {
@@ -92,7 +110,7 @@ export function parseMultipart (
         return
       }
       part.on('limit', () => fail(limitError('callSize', limits.callSize, 'the "json" part')))
-      readCallPart(part, limits.callSize, (text) => { if (!done) handlers.onCall(text) }, fail)
+      readCallPart(part, limits.callSize, guarded((text: string) => { if (!done) handlers.onCall(text) }), fail)
       return
     }
     const isFile = filename !== undefined
@@ -119,10 +137,10 @@ export function parseMultipart (
       limited.on('error', fail)
       handlers.onPart(limited, info)
     }
-  })
+  }))
   busboy.on('partsLimit', () => fail(limitError('parts', limits.parts, 'the number of parts')))
   busboy.on('error', fail)
-  busboy.on('finish', () => {
+  busboy.on('finish', guarded(() => {
     if (done) return
     if (!sawCall) {
       fail(new RpcError(ErrorCode.INVALID_REQUEST,
@@ -131,7 +149,7 @@ export function parseMultipart (
     }
     done = true
     handlers.onEnd()
-  })
+  }))
   req.pipe(busboy)
   return { stop }
 }
