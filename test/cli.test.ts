@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { createServer } from '@formcall/server'
 import { randomContent, sha256 } from './support/bytes.js'
 import { CLI_FROM_SOURCE, REPO_ROOT, startChild, type Child } from './support/child-process.js'
 import { multipartBody, multipartType } from './support/multipart.js'
@@ -173,4 +175,173 @@ describe('the formcall command line', () => {
       if (createdScratch) await rmdir(scratch).catch(() => {})
     }
   })
+})
+
+/** Stands for the path of a valid methods module in the argv rows below. */
+const MODULE = '<module>'
+
+/** Command lines the CLI refuses before loading anything: exit code 2 and one line naming the flag and what it takes. */
+const USAGE_ERRORS: Array<{ argv: string[], message: RegExp }> = [
+  { argv: [], message: /^formcall: missing the command: formcall serve <methods-module> \[options\]; see formcall --help$/ },
+  { argv: ['serve'], message: /^formcall: serve needs the methods module: formcall serve <methods-module> \[options\]$/ },
+  { argv: ['start', 'x'], message: /^formcall: unknown command "start"; the command is serve: formcall serve <methods-module>/ },
+  { argv: ['serve', MODULE, 'extra.mjs'], message: /^formcall: unexpected argument "extra\.mjs": serve takes one methods module/ },
+  { argv: ['serve', MODULE, '--foo'], message: /^formcall: unknown option --foo; see formcall --help$/ },
+  { argv: ['serve', MODULE, '-x'], message: /^formcall: unknown option -x; see formcall --help$/ },
+  { argv: ['serve', MODULE, '--port'], message: /^formcall: --port needs a value/ },
+  { argv: ['serve', MODULE, '--enable-get=yes'], message: /^formcall: --enable-get takes no value; see formcall --help$/ },
+  { argv: ['serve', MODULE, '--port', 'http'], message: /^formcall: --port must be a whole number from 0 to 65535 \(0 picks a free port\), got "http"$/ },
+  { argv: ['serve', MODULE, '--port', '65536'], message: /^formcall: --port must be a whole number from 0 to 65535 .*, got "65536"$/ },
+  // Number('') is 0: an empty port must not quietly pick a free one.
+  { argv: ['serve', MODULE, '--port', ''], message: /^formcall: --port must be a whole number from 0 to 65535 .*, got ""$/ },
+  { argv: ['serve', MODULE, '--workers', '0'], message: /^formcall: --workers must be a whole number >= 1, got "0"$/ },
+  { argv: ['serve', MODULE, '--workers', '2.5'], message: /^formcall: --workers must be a whole number >= 1, got "2\.5"$/ },
+  { argv: ['serve', MODULE, '--max-queue', 'many'], message: /^formcall: --max-queue must be a whole number >= 0, got "many"$/ },
+  { argv: ['serve', MODULE, '--call-timeout', '1e3'], message: /^formcall: --call-timeout must be a whole number from 0 to 2147483647 milliseconds \(0 = no timeout\), got "1e3"$/ },
+  { argv: ['serve', MODULE, '--call-timeout', '2147483648'], message: /^formcall: --call-timeout must be a whole number from 0 to 2147483647 .*, got "2147483648"$/ },
+  { argv: ['serve', MODULE, '--max-heap-mb', '0'], message: /^formcall: --max-heap-mb must be a whole number >= 1, got "0"$/ },
+  { argv: ['serve', MODULE, '--calls-per-worker', '0'], message: /^formcall: --calls-per-worker must be a whole number >= 1, got "0"$/ },
+  { argv: ['serve', MODULE, '--idle-upload-timeout=-5'], message: /^formcall: --idle-upload-timeout must be a whole number from 0 to 2147483647 milliseconds \(0 = off\), got "-5"$/ },
+  { argv: ['serve', MODULE, '--log-level', 'verbose'], message: /^formcall: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/ },
+  { argv: ['serve', MODULE, '--isolation', 'thread'], message: /^formcall: --isolation must be worker or inline, got "thread"$/ },
+  { argv: ['serve', MODULE, '--limit', 'fileSzie=10'], message: /^formcall: --limit fileSzie=10: unknown limit "fileSzie"; the limits are callSize, fileSize, files, parts, fieldSize, partHeaderSize, spoolSize, batchSize$/ },
+  { argv: ['serve', MODULE, '--limit', 'fileSize=10MB'], message: /^formcall: --limit fileSize must be a whole number >= 0 \(bytes, or a count\), got "10MB"$/ },
+  { argv: ['serve', MODULE, '--limit', 'fileSize'], message: /^formcall: --limit must be NAME=VALUE with NAME one of callSize, .*, got "fileSize"$/ },
+  { argv: ['serve', MODULE, '--host', ''], message: /^formcall: --host must not be empty; give an address to listen on/ },
+  { argv: ['serve', MODULE, '--path', 'rpc'], message: /^formcall: --path must start with "\/", e\.g\. \/rpc, got "rpc"$/ }
+]
+
+/** Methods modules the server refuses at start, in both isolation modes; `message` must name the file. */
+const BAD_MODULES: Array<{ what: string, name: string, source: string, message: (file: string) => RegExp }> = [
+  {
+    what: 'a module whose default export is a number',
+    name: 'number.mjs',
+    source: 'export default 42\n',
+    message: (file) => new RegExp(`^formcall: methods module ${escape(file)} offers no method: its default export \\(else its named exports\\) must be an object of functions`)
+  },
+  {
+    what: 'a module that exports only values',
+    name: 'values.mjs',
+    source: 'export const version = "1.0"\nexport const settings = { debug: true }\n',
+    message: (file) => new RegExp(`^formcall: methods module ${escape(file)} offers no method`)
+  },
+  {
+    what: 'an ES module with a syntax error',
+    name: 'broken.mjs',
+    source: 'export default {\n  greet: (name) => name,\n  add: (a, b => a + b\n}\n',
+    message: (file) => new RegExp(`^formcall: methods module ${escape(file)} has a syntax error at ${escape(file)}:4: \\S`)
+  },
+  {
+    what: 'a TypeScript module with a syntax error',
+    name: 'broken.ts',
+    source: 'const base: number = 1\nexport default {\n  add: (a: number) => a +\n}\n',
+    message: (file) => new RegExp(`^formcall: methods module ${escape(file)} has a syntax error at ${escape(file)}:4: \\S`)
+  },
+  {
+    what: 'a CommonJS module requiring a file with a syntax error',
+    name: 'requires-broken.cjs',
+    source: "module.exports = require('./broken-helper.cjs')\n",
+    message: (file) => new RegExp(`^formcall: methods module ${escape(file)} imports a file with a syntax error at ${escape(join(file, '..', 'broken-helper.cjs'))}:3: \\S`)
+  }
+]
+
+function escape (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+describe('the formcall command line refuses what it cannot run', () => {
+  let dir = ''
+  let goodModule = ''
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'formcall-cli-errors-'))
+    goodModule = join(dir, 'good.mjs')
+    await writeFile(goodModule, 'export default { echo: (s) => s }\n')
+    for (const { name, source } of BAD_MODULES) await writeFile(join(dir, name), source)
+    await writeFile(join(dir, 'broken-helper.cjs'), 'module.exports = {\n  echo: (s => s\n}\n')
+  })
+  after(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** Runs `formcall ...argv` to its end (stopped after 20 s, if it starts serving instead) and returns its exit code and output. */
+  const run = async (argv: string[]): Promise<{ code: number | string, output: string }> => {
+    const child = startChild(process.execPath, [...CLI_FROM_SOURCE, ...argv])
+    const timer = setTimeout(() => { void child.stop() }, 20_000)
+    try {
+      const code = await child.exited
+      return { code, output: child.output() }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** The output is exactly one line. */
+  const oneLine = (output: string): string => {
+    const lines = output.trimEnd().split('\n')
+    assert.equal(lines.length, 1, `expected one line, got:\n${output}`)
+    return lines[0] as string
+  }
+
+  it('prints the version from the server package.json with --version and exits 0', async () => {
+    const manifest = JSON.parse(await readFile(join(REPO_ROOT, 'server', 'package.json'), 'utf8')) as { version: string }
+    const { code, output } = await run(['--version'])
+    assert.equal(code, 0, output)
+    assert.equal(output, `${manifest.version}\n`)
+  })
+
+  it('prints the usage, which lists --version, with --help and exits 0', async () => {
+    const { code, output } = await run(['serve', '--help'])
+    assert.equal(code, 0, output)
+    assert.match(output, /^Usage: formcall serve <methods-module> \[options\]/)
+    assert.match(output, /--version/)
+  })
+
+  for (const { argv, message } of USAGE_ERRORS) {
+    const shown = argv.map((arg) => arg === '' ? "''" : arg).join(' ')
+    it(`\`formcall ${shown}\` exits 2 with one line saying what is wrong`, async () => {
+      const { code, output } = await run(argv.map((arg) => arg === MODULE ? goodModule : arg))
+      assert.equal(code, 2, output)
+      assert.match(oneLine(output), message)
+    })
+  }
+
+  for (const isolation of ['worker', 'inline'] as const) {
+    for (const { what, name, message } of BAD_MODULES) {
+      it(`refuses ${what} at start with --isolation ${isolation}: exit 1 and one line naming the file`, async () => {
+        const file = join(dir, name)
+        const { code, output } = await run(['serve', file, '--port', '0', '--workers', '1', '--isolation', isolation])
+        assert.equal(code, 1, output)
+        assert.match(oneLine(output), message(file))
+      })
+    }
+  }
+
+  it('exits 1 with one line when the port is already in use', async () => {
+    const blocker = createNetServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = blocker.address() as AddressInfo
+      const { code, output } = await run(['serve', goodModule, '--port', String(port), '--isolation', 'inline'])
+      assert.equal(code, 1, output)
+      assert.match(oneLine(output), new RegExp(`^formcall: port ${port} on 127\\.0\\.0\\.1 is already in use; .*--port`))
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve))
+    }
+  })
+
+  for (const isolation of ['worker', 'inline'] as const) {
+    for (const name of ['number.mjs', 'broken.mjs']) {
+      it(`createServer({ methodsModule, isolation: '${isolation}' }) fails ready() with an error naming ${name}`, async () => {
+        const file = join(dir, name)
+        const app = createServer({ methodsModule: file, isolation, workers: 1 })
+        const expected = (BAD_MODULES.find((row) => row.name === name)?.message(file)) as RegExp
+        await assert.rejects(async () => { await app.ready() }, (err: Error) => {
+          assert.match(`formcall: ${err.message}`, expected)
+          return true
+        })
+        await app.close().catch(() => {})
+      })
+    }
+  }
 })

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { WorkerExecutor } from './dispatch/worker/worker-executor.js'
@@ -7,88 +7,92 @@ import { loadMethods } from './load-methods.js'
 import { listMethods } from './dispatch/resolve-method.js'
 import { DEFAULT_LIMITS, type Limits } from './options.js'
 
-const USAGE = `Usage: formcall serve <methods-module> [options]
+const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+// setTimeout fires at once (with a warning) for a delay above 2^31 - 1 ms, so a longer timeout would mean none.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+const SYNOPSIS = 'formcall serve <methods-module> [options]'
+
+const USAGE = `Usage: ${SYNOPSIS}
 
 Serves the default export of <methods-module> (.js, .mjs or .ts): functions are methods, nested objects namespaces.
 
 Options:
-  --port N               port to listen on (default 8080; 0 picks a free one)
+  --port N               port to listen on, 0 to 65535 (default 8080; 0 picks a free one)
   --host H               address to listen on (default 127.0.0.1)
-  --path P               endpoint path (default /rpc)
+  --path P               endpoint path, starting with / (default /rpc)
   --allow-origin O       allow browser calls from origin O (repeatable; * for any)
   --enable-get           also answer GET <path>?json=<call>
   --expose-errors        send stack traces of method errors to clients (development only)
-  --limit NAME=VALUE     set a limit (repeatable): ${Object.keys(DEFAULT_LIMITS).join(', ')}
+  --limit NAME=VALUE     set a limit (repeatable): ${LIMIT_NAMES.join(', ')}
   --tmp-dir D            where upload spool files go (default: the OS temp dir)
   --isolation MODE       worker (default: each call in a pooled worker thread) or inline (in the server's thread)
-  --workers N            worker threads (default max(8, 4 x cores))
+  --workers N            worker threads, 1 or more (default max(8, 4 x cores))
   --max-queue N          calls waiting for a worker before 503 OVERLOADED (default 8 x workers)
-  --call-timeout MS      how long a method may run after its upload completed (default 60000)
+  --call-timeout MS      how long a method may run after its upload completed (default 60000; 0 = off)
   --max-heap-mb N        heap limit per worker (default 512)
   --calls-per-worker N   concurrent calls per worker, for trusted I/O-bound code (default 1)
   --idle-upload-timeout MS  fail an upload that sends nothing for this long (default 30000; 0 = off)
-  --log-level L          fatal, error, warn, info, debug (default warn)
+  --log-level L          ${LOG_LEVELS.join(', ')} (default warn)
+  -v, --version          print the version
   -h, --help             show this help`
 
-/** Runs the `formcall` command line; resolves once the server is listening. */
+/** A mistake in the command line (exit code 2), as opposed to a server that could not start (exit code 1). */
+class UsageError extends Error {}
+
+/** Runs the `formcall` command line; resolves once the server is listening, or once help or the version is printed. */
 export async function main (argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '127.0.0.1' },
-      path: { type: 'string', default: '/rpc' },
-      'allow-origin': { type: 'string', multiple: true, default: [] },
-      'enable-get': { type: 'boolean', default: false },
-      'expose-errors': { type: 'boolean', default: false },
-      limit: { type: 'string', multiple: true, default: [] },
-      'tmp-dir': { type: 'string' },
-      'log-level': { type: 'string', default: 'warn' },
-      isolation: { type: 'string', default: 'worker' },
-      workers: { type: 'string' },
-      'max-queue': { type: 'string' },
-      'call-timeout': { type: 'string' },
-      'max-heap-mb': { type: 'string' },
-      'calls-per-worker': { type: 'string' },
-      'idle-upload-timeout': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false }
-    }
-  })
-  if (values.help || positionals[0] !== 'serve' || positionals[1] === undefined) {
+  const { values, positionals } = parseCommandLine(argv)
+  if (values.help) {
     console.log(USAGE)
-    process.exitCode = values.help ? 0 : 2
     return
   }
+  if (values.version) {
+    console.log(await readVersion())
+    return
+  }
+  const [command, methodsModule, extra] = positionals
+  if (command === undefined) throw new UsageError(`missing the command: ${SYNOPSIS}; see formcall --help`)
+  if (command !== 'serve') throw new UsageError(`unknown command "${command}"; the command is serve: ${SYNOPSIS}`)
+  if (methodsModule === undefined) throw new UsageError(`serve needs the methods module: ${SYNOPSIS}`)
+  if (extra !== undefined) {
+    throw new UsageError(`unexpected argument "${extra}": serve takes one methods module (quote a path that has spaces)`)
+  }
+  // Every flag is checked before anything loads: a mistyped flag is reported as itself, not as whatever it breaks.
   const isolation = values.isolation
-  if (isolation !== 'worker' && isolation !== 'inline') throw new Error(`--isolation must be worker or inline, got "${isolation}"`)
-  const methodsModule = positionals[1]
-  // Inline mode imports the module here (and fails fast on a bad one); worker mode lets each worker import it.
-  const methods = isolation === 'inline' ? await loadMethods(methodsModule) : undefined
-  const limits: Partial<Limits> = {}
-  for (const entry of values.limit) {
-    const [name, value] = entry.split('=')
-    limits[name as keyof Limits] = Number(value)
+  if (isolation !== 'worker' && isolation !== 'inline') throw new UsageError(`--isolation must be worker or inline, got "${isolation}"`)
+  const logLevel = values['log-level']
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  }
+  const port = wholeNumber('--port', values.port, 0, 65_535, ' (0 picks a free port)')
+  if (values.host.trim() === '') throw new UsageError('--host must not be empty; give an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::')
+  if (!values.path.startsWith('/')) throw new UsageError(`--path must start with "/", e.g. /rpc, got "${values.path}"`)
+  const limits = parseLimits(values.limit)
+  const pool = {
+    ...optional('workers', values.workers, (value) => wholeNumber('--workers', value, 1)),
+    ...optional('maxQueue', values['max-queue'], (value) => wholeNumber('--max-queue', value, 0)),
+    ...optional('callTimeout', values['call-timeout'],
+      (value) => wholeNumber('--call-timeout', value, 0, MAX_TIMEOUT_MS, ' milliseconds (0 = no timeout)')),
+    ...optional('maxHeapMb', values['max-heap-mb'], (value) => wholeNumber('--max-heap-mb', value, 1)),
+    ...optional('callsPerWorker', values['calls-per-worker'], (value) => wholeNumber('--calls-per-worker', value, 1)),
+    ...optional('idleUploadTimeout', values['idle-upload-timeout'],
+      (value) => wholeNumber('--idle-upload-timeout', value, 0, MAX_TIMEOUT_MS, ' milliseconds (0 = off)'))
   }
 
+  // Inline mode imports the module here (and fails fast on a bad one); worker mode lets each worker import it.
+  const methods = isolation === 'inline' ? await loadMethods(methodsModule) : undefined
   const app = createServer({
     ...(methods === undefined ? { methodsModule: await checkedModulePath(methodsModule) } : { methods }),
     isolation,
-    ...numberOptions({
-      workers: values.workers,
-      maxQueue: values['max-queue'],
-      callTimeout: values['call-timeout'],
-      maxHeapMb: values['max-heap-mb'],
-      callsPerWorker: values['calls-per-worker'],
-      idleUploadTimeout: values['idle-upload-timeout']
-    }),
+    ...pool,
     path: values.path,
     allowedOrigins: values['allow-origin'],
     enableGet: values['enable-get'],
     exposeErrors: values['expose-errors'],
     limits,
     ...(values['tmp-dir'] === undefined ? {} : { tmpDir: values['tmp-dir'] }),
-    fastify: { logger: { level: values['log-level'] } }
+    fastify: { logger: { level: logLevel } }
   })
   // Handlers go in before listening: a signal right after the address is printed must still shut down cleanly.
   let closing = false
@@ -108,21 +112,115 @@ export async function main (argv: string[]): Promise<void> {
   }
   process.once('SIGINT', () => shutdown('SIGINT'))
   process.once('SIGTERM', () => shutdown('SIGTERM'))
-  const address = await app.listen({ port: Number(values.port), host: values.host })
+  // Ready first, so a methods module that fails to load is reported as such and not as a failure to listen.
+  await app.ready()
+  let address: string
+  try {
+    address = await app.listen({ port, host: values.host })
+  } catch (err) {
+    throw new Error(listenFailure(err, values.host, port), { cause: err })
+  }
   const names = methods === undefined ? (app.formcall.executor as WorkerExecutor).methodNames : listMethods(methods)
   console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')})`)
-
 }
 
-function numberOptions (values: Record<string, string | undefined>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [name, value] of Object.entries(values)) {
-    if (value === undefined) continue
-    const number = Number(value)
-    if (!Number.isFinite(number) || number < 0) throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a number >= 0, got "${value}"`)
-    out[name] = number
+function parseCommandLine (argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string', default: '8080' },
+        host: { type: 'string', default: '127.0.0.1' },
+        path: { type: 'string', default: '/rpc' },
+        'allow-origin': { type: 'string', multiple: true, default: [] },
+        'enable-get': { type: 'boolean', default: false },
+        'expose-errors': { type: 'boolean', default: false },
+        limit: { type: 'string', multiple: true, default: [] },
+        'tmp-dir': { type: 'string' },
+        'log-level': { type: 'string', default: 'warn' },
+        isolation: { type: 'string', default: 'worker' },
+        workers: { type: 'string' },
+        'max-queue': { type: 'string' },
+        'call-timeout': { type: 'string' },
+        'max-heap-mb': { type: 'string' },
+        'calls-per-worker': { type: 'string' },
+        'idle-upload-timeout': { type: 'string' },
+        version: { type: 'boolean', short: 'v', default: false },
+        help: { type: 'boolean', short: 'h', default: false }
+      }
+    })
+  } catch (err) {
+    // parseArgs's own messages run over several sentences and suggest `--` quoting; one line that names the flag is
+    // what a user needs.
+    const { code, message } = err as { code?: string, message: string }
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new UsageError(`unknown option ${/'([^']+)'/.exec(message)?.[1] ?? message}; see formcall --help`)
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const flag = /--[\w-]+/.exec(message)?.[0] ?? 'an option'
+      throw new UsageError(/does not take an argument/.test(message)
+        ? `${flag} takes no value; see formcall --help`
+        : `${flag} needs a value (write ${flag}=VALUE for a value that starts with -); see formcall --help`)
+    }
+    throw new UsageError(`${message.split('\n', 1)[0] as string}; see formcall --help`)
   }
-  return out
+}
+
+/**
+ * `value` as a whole number from `min` to `max`. `Number()` alone would take "", " ", "1e3" and "0x10" (and `""` as
+ * 0), so the digits are checked first.
+ */
+function wholeNumber (flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER, note = ''): number {
+  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN
+  if (!(number >= min && number <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
+    throw new UsageError(`${flag} must be a whole number ${range}${note}, got "${value}"`)
+  }
+  return number
+}
+
+/** `{ [name]: parse(value) }`, or nothing when the flag was not given, so the server's default applies. */
+function optional<K extends string> (name: K, value: string | undefined, parse: (value: string) => number): { [key in K]?: number } {
+  return value === undefined ? {} : { [name]: parse(value) } as { [key in K]: number }
+}
+
+function parseLimits (entries: readonly string[]): Partial<Limits> {
+  const limits: Partial<Limits> = {}
+  for (const entry of entries) {
+    const equals = entry.indexOf('=')
+    if (equals < 0) throw new UsageError(`--limit must be NAME=VALUE with NAME one of ${LIMIT_NAMES.join(', ')}, got "${entry}"`)
+    const name = entry.slice(0, equals)
+    const value = entry.slice(equals + 1)
+    if (!(LIMIT_NAMES as string[]).includes(name)) {
+      throw new UsageError(`--limit ${entry}: unknown limit "${name}"; the limits are ${LIMIT_NAMES.join(', ')}`)
+    }
+    limits[name as keyof Limits] = wholeNumber(`--limit ${name}`, value, 0, Number.MAX_SAFE_INTEGER, ' (bytes, or a count)')
+  }
+  return limits
+}
+
+/** The version in the server package's package.json, one level above both src/cli.ts and the compiled dist/cli.js. */
+async function readVersion (): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return manifest.version
+}
+
+function listenFailure (err: unknown, host: string, port: number): string {
+  const { code, message } = err as { code?: string, message?: string }
+  switch (code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use; stop what listens there or choose another --port (0 picks a free one)`
+    case 'EACCES':
+      return `not allowed to listen on port ${port} on ${host}; use a port above 1023 or run with the privilege to bind it`
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${host}: no network interface of this machine has that address; use e.g. 127.0.0.1 or 0.0.0.0`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${host}: the host name does not resolve; give an address such as 127.0.0.1 or 0.0.0.0`
+    default:
+      return `cannot listen on ${host}:${port}: ${String(message ?? err)}`
+  }
 }
 
 async function checkedModulePath (modulePath: string): Promise<string> {
@@ -136,6 +234,8 @@ async function checkedModulePath (modulePath: string): Promise<string> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(`formcall: ${err instanceof Error ? err.message : String(err)}`)
-  process.exit(1)
+  // One line: a message that reaches here from a dependency can span several, and scripts read the first.
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim()
+  console.error(`formcall: ${message}`)
+  process.exit(err instanceof UsageError ? 2 : 1)
 })

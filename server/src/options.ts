@@ -69,6 +69,13 @@ export interface FormcallOptions {
    * or `'*'` for any. Same-origin calls and calls without an `Origin` header always pass.
    */
   allowedOrigins?: readonly string[]
+  /**
+   * Host names (without port) by which browsers may reach this server for same-origin calls, besides `localhost`,
+   * `*.localhost` and IP addresses; `true` for any. A page whose origin equals the `Host` it sent is only the
+   * server's own page if that name is the server's: a DNS-rebinding page matches itself too. Calls without an
+   * `Origin` header (curl, servers) and allowed origins are not affected. Example: `['app.example.com']`.
+   */
+  allowedHosts?: readonly string[] | true
   /** Where spool files go. Default: the OS temp dir. */
   tmpDir?: string
   /**
@@ -93,6 +100,12 @@ export interface FormcallOptions {
   callsPerWorker?: number
   /** An upload that sends no bytes for this many milliseconds fails with UPLOAD_STALLED. Default 30 000; 0 = off. */
   idleUploadTimeout?: number
+  /**
+   * Milliseconds a call's JSON may take to arrive whole: a JSON or urlencoded body, or a multipart body's `json`
+   * part, counted from the request's headers. Past it the call fails with UPLOAD_STALLED (408) and the connection is
+   * closed. Default 30 000; 0 = off. (File parts are bounded by `idleUploadTimeout` instead: they may take hours.)
+   */
+  bodyTimeout?: number
   /** Milliseconds `close()` waits for running calls before stopping them. Default 10 000. */
   shutdownTimeout?: number
   /** Runs methods; overrides `methods`, `methodsModule` and `isolation`. */
@@ -107,8 +120,10 @@ export interface ResolvedOptions {
   exposeErrors: boolean
   beforeCall: BeforeCallHook | undefined
   allowedOrigins: readonly string[]
+  allowedHosts: readonly string[] | true
   tmpDir: string
   idleUploadTimeout: number
+  bodyTimeout: number
   shutdownTimeout: number
 }
 
@@ -134,8 +149,10 @@ export function resolveOptions (options: FormcallOptions): ResolvedOptions {
     exposeErrors: options.exposeErrors ?? false,
     beforeCall: options.beforeCall,
     allowedOrigins: options.allowedOrigins ?? [],
+    allowedHosts: options.allowedHosts ?? [],
     tmpDir: options.tmpDir ?? tmpdir(),
     idleUploadTimeout: options.idleUploadTimeout ?? 30_000,
+    bodyTimeout: options.bodyTimeout ?? 30_000,
     shutdownTimeout: options.shutdownTimeout ?? 10_000
   }
 }

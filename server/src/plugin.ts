@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { PassThrough, type Readable } from 'node:stream'
 import fp from 'fastify-plugin'
 import { CALL_FIELD_NAMES, ErrorCode, RpcError } from '@formcall/spec'
 import { resolveOptions, type FormcallOptions } from './options.js'
@@ -30,7 +31,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
 
   // A child scope, so the content-type parsers and the error handler below apply to the formcall path only.
   await fastify.register(async (scope: FastifyInstance) => {
-    const origins = new OriginPolicy(settings.allowedOrigins)
+    const origins = new OriginPolicy(settings.allowedOrigins, settings.allowedHosts)
     const { limits } = settings
 
     scope.removeAllContentTypeParsers()
@@ -45,22 +46,22 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
         `content type "${(req.headers['content-type'] ?? '').slice(0, 100)}" is not accepted; send multipart/form-data, application/json or application/x-www-form-urlencoded`))
     })
 
+    if (settings.bodyTimeout > 0) scope.addHook('preParsing', async (request, reply, payload) => bodyWithin(settings.bodyTimeout, request, reply, payload))
+
     scope.setErrorHandler((error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       sendError(reply, null, fastifyErrorToRpc(error, limits.callSize, settings.exposeErrors))
     })
 
     scope.addHook('onRequest', async (request, reply) => {
       if (request.method === 'OPTIONS') return
-      if (!origins.allows(request)) {
-        return sendError(reply, null, new RpcError(ErrorCode.ORIGIN_NOT_ALLOWED,
-          `calls from origin "${String(request.headers.origin).slice(0, 200)}" are not allowed; add it to the server's allowedOrigins`))
-      }
+      const refusal = origins.refusal(request)
+      if (refusal !== undefined) return sendError(reply, null, new RpcError(ErrorCode.ORIGIN_NOT_ALLOWED, refusal))
       origins.decorate(request, reply)
     })
 
     scope.post(settings.path, async (request, reply) => {
+      if (isMultipart(request)) return await handleMultipartCall(request, reply, { executor, settings })
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
-      if (type === 'multipart/form-data') return await handleMultipartCall(request, reply, { executor, settings })
       if (type === 'application/json') {
         return await handleJsonCall(request, reply, request.body as string, { executor, settings, allowBatch: true })
       }
@@ -99,6 +100,33 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
       }
     })
   })
+}
+
+/**
+ * The body of a JSON or urlencoded call, failing with UPLOAD_STALLED unless it arrives whole within `ms`: without a
+ * bound, a client that sends headers and no body holds its connection forever. Multipart bodies are left as they
+ * are; their `json` part is timed by the multipart handler, their files by the idle-upload timeout.
+ */
+function bodyWithin (ms: number, request: FastifyRequest, reply: FastifyReply, payload: Readable): Readable {
+  if (isMultipart(request)) return payload
+  const bounded = new PassThrough()
+  payload.pipe(bounded)
+  const timer = setTimeout(() => {
+    payload.unpipe(bounded)
+    // The client is still connected but sends nothing more: answer, then close rather than wait for the rest.
+    reply.header('connection', 'close')
+    bounded.destroy(new RpcError(ErrorCode.UPLOAD_STALLED,
+      `the request body did not arrive whole within ${ms} ms (bodyTimeout); send the request again`))
+  }, ms)
+  const clear = (): void => clearTimeout(timer)
+  payload.once('end', clear)
+  payload.once('close', clear)
+  bounded.once('close', clear)
+  return bounded
+}
+
+function isMultipart (request: FastifyRequest): boolean {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === 'multipart/form-data'
 }
 
 async function chooseExecutor (options: FormcallOptions): Promise<Executor> {

@@ -8,6 +8,7 @@
  */
 import { digestFile } from './bytes.js'
 import { randomUUID } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { BroadcastChannel, threadId } from 'node:worker_threads'
 import { RpcError } from '@formcall/spec'
@@ -52,6 +53,9 @@ const digestOf = digestFile
 
 export default {
   echo: (value: unknown) => value,
+
+  /** Fails the way a method's file-system error does: an ENOENT naming an absolute path. */
+  readMissing: async () => await readFile('/var/lib/formcall-test/secret-dir/missing-file.txt', 'utf8'),
 
   /** Which thread ran the call: a worker's id, 0 inline. */
   whoami: () => ({ threadId }),

@@ -11,7 +11,7 @@ export const VECTORS_DIR = new URL('../../spec/vectors/', import.meta.url)
 export interface Vector {
   what: string
   limits?: Partial<Limits>
-  options?: { enableGet?: boolean, exposeErrors?: boolean, allowedOrigins?: string[], path?: string, beforeCall?: string }
+  options?: { enableGet?: boolean, exposeErrors?: boolean, allowedOrigins?: string[], allowedHosts?: string[], path?: string, beforeCall?: string }
   request: {
     method: string
     path: string

@@ -10,10 +10,30 @@ export function toRpcError (err: unknown, options: { fromMethod: boolean, expose
   const error = err instanceof Error ? err : new Error(String(err))
   const data = options.expose ? { name: error.name, stack: error.stack } : undefined
   if (options.fromMethod) {
-    return new RpcError(ErrorCode.METHOD_RAISED, error.message === '' ? error.name : error.message, data)
+    const message = options.expose ? error.message : withoutServerPaths(error)
+    return new RpcError(ErrorCode.METHOD_RAISED, message === '' ? error.name : message, data)
   }
   return new RpcError(ErrorCode.UNHANDLED,
     options.expose ? `unhandled error: ${error.message}` : 'an unexpected error occurred on the server; see its log', data)
+}
+
+/**
+ * The message of a method's error without the server's file paths: Node's file-system errors name the path they
+ * failed on (`ENOENT: no such file or directory, open '/srv/app/data/x'`), and module errors name files and URLs.
+ * The code and the failed operation stay, so the client still learns what went wrong.
+ */
+function withoutServerPaths (error: Error): string {
+  const { path, dest } = error as Error & { path?: unknown, dest?: unknown }
+  let message = error.message
+  for (const value of [dest, path]) {
+    if (typeof value === 'string' && value !== '') {
+      message = message.replaceAll(` -> '${value}'`, '').replaceAll(`'${value}'`, '').replaceAll(value, '')
+    }
+  }
+  return message
+    .replace(/file:\/\/\/?[^\s'"]+/g, '<file>')
+    .replaceAll(process.cwd().length > 1 ? process.cwd() : '\0', '<cwd>')
+    .trimEnd()
 }
 
 /** The error response envelope. */

@@ -7,6 +7,7 @@ import { UploadSession } from '../bind/upload-session.js'
 import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
 import type { Executor } from '../dispatch/executor.js'
 import { sendError, sendOutcome } from '../respond/send-outcome.js'
+import { toRpcError } from '../respond/envelope.js'
 
 /**
  * Answers a multipart call: starts the method as soon as the `json` part is parsed, feeds it the later parts while
@@ -92,6 +93,17 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
     respond()
   }
 
+  // The call's JSON is bounded in time as a JSON body is: a client trickling the `json` part holds a connection but
+  // no method yet.
+  const callDeadline = settings.bodyTimeout > 0
+    ? setTimeout(() => {
+      session.fail(new RpcError(ErrorCode.UPLOAD_STALLED,
+        `the "json" part did not arrive whole within ${settings.bodyTimeout} ms (bodyTimeout); send the request again`))
+    }, settings.bodyTimeout)
+    : undefined
+  reply.raw.once('close', () => clearTimeout(callDeadline))
+  void uploadComplete.then(() => clearTimeout(callDeadline))
+
   if (settings.idleUploadTimeout > 0) {
     const idle = setTimeout(() => {
       session.fail(new RpcError(ErrorCode.UPLOAD_STALLED,
@@ -103,7 +115,10 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
   }
 
   const parse = parseMultipart(request.raw, request.headers, settings.limits, {
-    onCall: (text) => { void start(text) },
+    onCall: (text) => {
+      clearTimeout(callDeadline)
+      start(text).catch((err: unknown) => session.fail(toRpcError(err, { fromMethod: false, expose: settings.exposeErrors })))
+    },
     onPart: (part, info) => session.onPart(part, info),
     onEnd: () => {
       uploadEnded()

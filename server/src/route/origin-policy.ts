@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { isIP } from 'node:net'
 import { DOWNLOAD_HEADER } from '@formcall/spec'
 
 /**
@@ -12,17 +13,45 @@ import { DOWNLOAD_HEADER } from '@formcall/spec'
 export class OriginPolicy {
   readonly #allowAny: boolean
   readonly #allowed: ReadonlySet<string>
+  readonly #hosts: ReadonlySet<string>
+  readonly #anyHost: boolean
 
-  constructor (allowedOrigins: readonly string[]) {
+  /**
+   * @param allowedOrigins origins allowed besides the server's own; `*` for any
+   * @param allowedHosts host names (no port) a browser may reach this server by; `true` for any
+   */
+  constructor (allowedOrigins: readonly string[], allowedHosts: readonly string[] | true = []) {
     this.#allowAny = allowedOrigins.includes('*')
     this.#allowed = new Set(allowedOrigins.map((origin) => origin.replace(/\/+$/, '').toLowerCase()))
+    this.#anyHost = allowedHosts === true
+    this.#hosts = new Set(allowedHosts === true ? [] : allowedHosts.map((host) => host.toLowerCase()))
   }
 
-  /** True when the request carries no Origin, comes from the server's own origin, or from an allowed one. */
-  allows (request: FastifyRequest): boolean {
+  /**
+   * Why a browser request must be refused, or undefined when it may call: no `Origin` and no cross-site fetch
+   * metadata (curl, servers, a typed URL), the server's own origin reached by an allowed host name, or an allowed
+   * origin.
+   */
+  refusal (request: FastifyRequest): string | undefined {
     const origin = request.headers.origin
-    if (origin === undefined) return true
-    return this.#isSameOrigin(request, origin) || this.#isAllowedCrossOrigin(origin)
+    if (origin === undefined) {
+      // Browsers omit Origin on some requests (a GET from an <img> or a link); their fetch metadata still says where
+      // the request came from.
+      const site = request.headers['sec-fetch-site']
+      if ((site === 'cross-site' || site === 'same-site') && !this.#allowAny) {
+        return `a ${site} browser request without an Origin header is not allowed; send it from an allowed origin`
+      }
+      return undefined
+    }
+    if (this.#isAllowedCrossOrigin(origin)) return undefined
+    if (!this.#isSameOrigin(request, origin)) {
+      return `calls from origin "${origin.slice(0, 200)}" are not allowed; add it to the server's allowedOrigins`
+    }
+    if (!this.#isAllowedHost(request.hostname)) {
+      return `this server is not reached as "${request.hostname.slice(0, 200)}" by browsers it trusts; add the host ` +
+        'to allowedHosts (this guards against DNS rebinding) or its origin to allowedOrigins'
+    }
+    return undefined
   }
 
   /** Adds `Access-Control-Allow-Origin` (and friends) for an allowed cross-origin request. */
@@ -37,7 +66,7 @@ export class OriginPolicy {
 
   /** Answers a preflight: 204 with the allowance for allowed origins, 403 otherwise. */
   preflight (request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    if (!this.allows(request)) return reply.code(403).send()
+    if (this.refusal(request) !== undefined) return reply.code(403).send()
     this.decorate(request, reply)
     const requested = request.headers['access-control-request-headers']
     return reply.code(204)
@@ -49,6 +78,17 @@ export class OriginPolicy {
 
   #isSameOrigin (request: FastifyRequest, origin: string): boolean {
     return origin.toLowerCase() === `${request.protocol}://${request.host}`.toLowerCase()
+  }
+
+  /**
+   * A page whose origin matches the Host header is the server's own only if that host name really is the server's:
+   * a DNS-rebinding page (evil.example resolving to this server's address) also matches itself. Loopback names and
+   * IP literals cannot be rebound; other names must be listed.
+   */
+  #isAllowedHost (hostname: string): boolean {
+    if (this.#anyHost) return true
+    const host = hostname.toLowerCase().replace(/^\[|\]$/g, '')
+    return this.#hosts.has(host) || host === 'localhost' || host.endsWith('.localhost') || isIP(host) !== 0
   }
 
   #isAllowedCrossOrigin (origin: string): boolean {

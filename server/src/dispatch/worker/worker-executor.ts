@@ -7,6 +7,8 @@ import { CallBridge } from './call-bridge.js'
 import type { CallTask, StartupData } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
 import { toFileUrl } from '../../import-module.js'
+import { assertExportsMethods } from '../../load-methods.js'
+import { describeLoadFailure } from '../../describe-load-failure.js'
 
 /** Options of the worker pool. */
 export interface WorkerPoolOptions {
@@ -91,13 +93,24 @@ export class WorkerExecutor implements Executor {
     this.#pool.on('error', () => {})
   }
 
-  /** Starts the workers and learns the method names, so unknown methods are refused without a worker. */
+  /**
+   * Starts the workers and learns the method names, so unknown methods are refused without a worker.
+   *
+   * @throws Error when the workers cannot load the methods module (a syntax error names its file and line) or it
+   * exports no function; the pool is stopped first.
+   */
   async start (): Promise<void> {
+    let names: string[]
     try {
-      this.#methods = new Set(await this.#pool.run({ list: true }) as string[])
+      names = await this.#pool.run({ list: true }) as string[]
     } catch (err) {
-      throw new Error(`the workers could not load the methods module ${this.#methodsModule}: ${(err as Error).message}`, { cause: err })
+      // The plugin adds its close hook only once start() succeeded: the pool is stopped here or by nobody.
+      await this.#pool.destroy()
+      throw new Error(await describeLoadFailure(err, this.#methodsModule), { cause: err })
     }
+    if (names.length === 0) await this.#pool.destroy()
+    assertExportsMethods(names, this.#methodsModule)
+    this.#methods = new Set(names)
   }
 
   /** The callable method names, once started. */
