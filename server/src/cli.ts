@@ -22,6 +22,8 @@ Options:
   --host H               address to listen on (default 127.0.0.1)
   --path P               endpoint path, starting with / (default /rpc)
   --allow-origin O       allow browser calls from origin O (repeatable; * for any)
+  --allow-host H         trust same-origin browser calls by host name H, besides localhost and IP addresses
+                         (repeatable; * for any; guards against DNS rebinding)
   --enable-get           also answer GET <path>?json=<call>
   --expose-errors        send stack traces of method errors to clients (development only)
   --limit NAME=VALUE     set a limit (repeatable): ${LIMIT_NAMES.join(', ')}
@@ -88,6 +90,7 @@ export async function main (argv: string[]): Promise<void> {
     ...pool,
     path: values.path,
     allowedOrigins: values['allow-origin'],
+    allowedHosts: values['allow-host'].includes('*') ? true : values['allow-host'],
     enableGet: values['enable-get'],
     exposeErrors: values['expose-errors'],
     limits,
@@ -134,6 +137,7 @@ function parseCommandLine (argv: string[]) {
         host: { type: 'string', default: '127.0.0.1' },
         path: { type: 'string', default: '/rpc' },
         'allow-origin': { type: 'string', multiple: true, default: [] },
+        'allow-host': { type: 'string', multiple: true, default: [] },
         'enable-get': { type: 'boolean', default: false },
         'expose-errors': { type: 'boolean', default: false },
         limit: { type: 'string', multiple: true, default: [] },
