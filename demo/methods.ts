@@ -5,7 +5,7 @@ import {
   ErrorCode,
   RpcError,
   UploadedFile,
-  type CallContext,
+  callContext,
   type UploadedFiles
 } from '@formcall/server'
 
@@ -68,15 +68,16 @@ export default {
      *
      * When the client cancels, the file being read fails; the method notes it in the server log and gives up.
      */
-    digestMany: async (files: UploadedFile[], ctx: CallContext) => {
+    digestMany: async (files: UploadedFile[]) => {
+      const { signal, log } = callContext()
       assertFileList(files, 'files')
       const out: FileDigest[] = []
       for (const file of files) {
         try {
           out.push(await digestOf(file))
         } catch (err) {
-          if (ctx.signal.aborted) {
-            ctx.log.info({ file: file.filename, digested: out.length, of: files.length }, 'files.digestMany: the client cancelled the upload')
+          if (signal.aborted) {
+            log.info({ file: file.filename, digested: out.length, of: files.length }, 'files.digestMany: the client cancelled the upload')
           }
           throw err
         }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { ErrorCode, RpcError, type BeforeCallInfo, type CallContext, type UploadedFile } from '@formcall/server'
+import { callContext, ErrorCode, RpcError, type BeforeCallInfo, type UploadedFile } from '@formcall/server'
 import { randomContent } from './support/bytes.js'
 import { multipartBody, multipartType, partHead } from './support/multipart.js'
 import { Probe } from './support/probe.js'
@@ -17,15 +17,25 @@ describe('the call context and the before-call hook', () => {
 
   const methods = {
     echo: (value: unknown) => value,
-    context: (context: CallContext) => ({
+    context: () => {
+      const context = callContext()
+      return {
       method: context.method,
       id: context.id,
       trace: context.headers['x-trace'],
       remoteAddress: context.remoteAddress,
       signal: context.signal instanceof AbortSignal ? { aborted: context.signal.aborted } : 'not an AbortSignal',
       log: (['info', 'warn', 'error', 'debug'] as const).every((level) => typeof context.log[level] === 'function')
-    }),
-    contextLast: (a: unknown, b: unknown, context: CallContext) => ({ args: [a, b], method: context.method }),
+      }
+    },
+    /** Answers with exactly what arrived in its parameter slots. */
+    slots (a?: unknown, b?: unknown) { return { a: a ?? 'empty', b: b ?? 'empty', count: arguments.length } },
+    add: (a: number, b: number) => a + b,
+    /** Reads the context after awaiting, from a nested function: it follows the call, not the stack. */
+    later: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      return await (async () => callContext().method)()
+    },
     guarded: {
       read: async (file: UploadedFile) => {
         guardedRuns++
@@ -34,8 +44,8 @@ describe('the call context and the before-call hook', () => {
     },
     /** Waits until its call is aborted and notes the reason. */
     untilAborted: async (...args: unknown[]) => {
-      const context = args.at(-1) as CallContext
-      if (args.length > 1) void probe.watch(args[0] as UploadedFile)
+      const context = callContext()
+      if (args.length > 0) void probe.watch(args[0] as UploadedFile)
       probe.note({ started: true })
       const reason = await new Promise<unknown>((resolve) => {
         context.signal.addEventListener('abort', () => resolve(context.signal.reason), { once: true })
@@ -60,7 +70,7 @@ describe('the call context and the before-call hook', () => {
   })
   after(async () => await server.close())
 
-  it('a method receives the context last: method, id, request headers, remote address, a live AbortSignal and a logger', async () => {
+  it('callContext() gives a method its call: method, id, request headers, remote address, a live AbortSignal and a logger', async () => {
     const res = await postJson(server.url, { method: 'context', id: 'ctx-1' }, { 'X-Trace': 'trace-42' })
     assert.equal(res.status, 200, res.text)
     assert.deepEqual(res.json().result, {
@@ -73,9 +83,29 @@ describe('the call context and the before-call hook', () => {
     })
   })
 
-  it('the context comes after every positional param', async () => {
-    const res = await postJson(server.url, { method: 'contextLast', params: ['a', { b: 1 }] })
-    assert.deepEqual(res.json().result, { args: ['a', { b: 1 }], method: 'contextLast' })
+  it('a method receives exactly the params sent: no slot a client fills or leaves empty holds the context', async () => {
+    const cases: ReadonlyArray<readonly [params: unknown, expected: unknown]> = [
+      [undefined, { a: 'empty', b: 'empty' }],
+      [[], { a: 'empty', b: 'empty' }],
+      [['x'], { a: 'x', b: 'empty' }],
+      [['x', 'y'], { a: 'x', b: 'y' }],
+      [{ named: true }, { a: { named: true }, b: 'empty' }]
+    ]
+    for (const [params, expected] of cases) {
+      const res = await postJson(server.url, { method: 'slots', ...(params === undefined ? {} : { params }) })
+      const { count, ...rest } = res.json().result as { count: number, a: unknown, b: unknown }
+      assert.deepEqual(rest, expected, JSON.stringify(params))
+      assert.equal(count, Array.isArray(params) ? params.length : params === undefined ? 0 : 1)
+    }
+    // The README's echo with no params answers null, not the request's headers (Cookie, Authorization included).
+    const echo = await postJson(server.url, { method: 'echo' }, { Cookie: 'session=secret', Authorization: 'Bearer secret' })
+    assert.equal(echo.json().result, null)
+    assert.doesNotMatch(echo.text, /secret/)
+    assert.equal((await postJson(server.url, { method: 'add', params: [1] })).json().result, null) // 1 + undefined = NaN
+  })
+
+  it('the context follows the call through awaits and nested functions', async () => {
+    assert.equal((await postJson(server.url, { method: 'later' })).json().result, 'later')
   })
 
   it('a before-call hook sees the method, the params as sent (placeholders unbound) and pmhparams; the method does not', async () => {

@@ -14,11 +14,10 @@ function expectEqual<A, B> (_proof: Equal<A, B>): void {}
 interface ServerFile { readonly [FILE_BRAND]: true; readonly filename: string | null }
 interface ServerFiles { readonly [FILES_BRAND]: true }
 interface Download { readonly [DOWNLOAD_BRAND]: true }
-interface CallContext { readonly signal: AbortSignal; readonly headers: Record<string, string> }
 
 declare const methods: {
   echo: (text: string) => string
-  add: (a: number, b: number, context: CallContext) => Promise<number>
+  add: (a: number, b: number) => Promise<number>
   optional: (a: string, b?: number) => void
   files: {
     store: (input: { title: string; file: ServerFile; tags?: string[] }) => Promise<{ id: string; size: number }>
@@ -32,7 +31,7 @@ declare const methods: {
 
 const api = createClient<typeof methods>('http://localhost:8080/rpc')
 
-// Results are promised, the call context is not a parameter.
+// Results are promised; parameters are the method's own.
 expectEqual<ReturnType<typeof api.echo>, Promise<string>>(true)
 expectEqual<ReturnType<typeof api.add>, Promise<number>>(true)
 expectEqual<Parameters<typeof api.add>, [a: number, b: number]>(true)

@@ -44,17 +44,12 @@ export type RemoteParam<T, FileIn> =
 /** Maps a result type: downloads become `FileOut`, everything else is the JSON value. */
 export type RemoteResult<R, FileOut> = R extends DownloadLike ? FileOut : R
 
-/** Drops the trailing context parameter the server passes every method. */
-type DropContext<A extends unknown[]> = A extends [...infer P extends unknown[], infer Last]
-  ? Last extends { readonly signal: AbortSignal; readonly headers: unknown } ? P : A
-  : A
-
 /** Maps a parameter tuple. */
 type RemoteArgs<A extends unknown[], FileIn> = { [I in keyof A]: RemoteParam<A[I], FileIn> }
 
 /** One remote method as the client sees it. */
 export type RemoteFunction<F, FileIn, FileOut> = F extends (...args: infer A) => infer R
-  ? (...args: Extract<RemoteArgs<DropContext<A>, FileIn>, unknown[]>) => Promise<RemoteResult<Awaited<R>, FileOut>>
+  ? (...args: Extract<RemoteArgs<A, FileIn>, unknown[]>) => Promise<RemoteResult<Awaited<R>, FileOut>>
   : never
 
 /** A method's promise-returning form, without file mapping. */

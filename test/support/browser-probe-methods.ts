@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { CallContext, UploadedFile } from '@formcall/server'
+import { callContext, type UploadedFile } from '@formcall/server'
 
 async function digestOf (file: UploadedFile): Promise<{ name: string | null, size: number, sha256: string }> {
   const hash = createHash('sha256')
@@ -13,7 +13,7 @@ async function digestOf (file: UploadedFile): Promise<{ name: string | null, siz
 
 /**
  * Test-only methods, served by a demo server of their own. They run in the server's workers like the demo's, so what
- * they see is what any method sees; they report through the server log (`ctx.log`), which the test reads.
+ * they see is what any method sees; they report through the server log (`callContext().log`), which the test reads.
  */
 export default {
   probe: {
@@ -21,7 +21,8 @@ export default {
      * Hashes `second` before `first`. Waiting for the later part while the earlier one is unread makes the server move
      * `first` to a temp file (a spool) in its tmpDir; `first` is then read back from there.
      */
-    secondFirst: async (first: UploadedFile, second: UploadedFile, ctx: CallContext) => {
+    secondFirst: async (first: UploadedFile, second: UploadedFile) => {
+      const ctx = callContext()
       try {
         const later = await digestOf(second)
         const earlier = await digestOf(first)

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { BroadcastChannel, threadId } from 'node:worker_threads'
 import { RpcError } from '@formcall/spec'
-import type { CallContext, UploadedFile } from '@formcall/server'
+import { callContext, type UploadedFile } from '@formcall/server/methods'
 import { generatedChunks } from './pool-bytes.js'
 
 /** A message a method sends to the test. */
@@ -88,7 +88,6 @@ export default {
           if (seen.size >= n - 1) resolve(true)
         }
         port.postMessage(me)
-        // The call context follows the params, so an omitted patienceMs arrives as that object, not undefined.
         if (typeof patienceMs === 'number') timer = setTimeout(() => resolve(false), patienceMs)
       })
       return { complete, threadId }
@@ -144,7 +143,8 @@ export default {
      * Reads `second` (so `first` is spooled to disk) and reports what it saw: whether its signal fired and how its
      * stream ended. Announces `reading` at the first chunk and `report` at the end.
      */
-    watchAbort: async (first: UploadedFile, second: UploadedFile, channel: string, context: CallContext) => {
+    watchAbort: async (first: UploadedFile, second: UploadedFile, channel: string) => {
+      const context = callContext()
       const seen = {
         aborted: false,
         reason: null as ReturnType<typeof describe> | null,

@@ -6,8 +6,8 @@ import {
   RpcError,
   UploadedFile,
   UploadedFiles,
-  type BeforeCallHook,
-  type CallContext
+  callContext,
+  type BeforeCallHook
 } from '@formcall/server'
 
 /** What the file methods answer for one file: its headers and whole content. */
@@ -52,12 +52,12 @@ async function resolveFiles (value: unknown): Promise<unknown> {
 export const vectorMethods = {
   /** Answers with its one positional argument. */
   echo: (value: unknown) => value,
-  /** Answers with every argument it received except the context: shows what the server passed. */
-  args: (...args: unknown[]) => args.slice(0, -1),
+  /** Answers with every argument it received: shows what the server passed. */
+  args: (...args: unknown[]) => args,
   /** Returns `undefined`. */
   nothing: () => undefined,
   /** Answers with the context's method name and call id. */
-  whoami: (context: CallContext) => ({ method: context.method, id: context.id }),
+  whoami: () => ({ method: callContext().method, id: callContext().id }),
 
   math: {
     add: (a: number, b: number) => a + b,

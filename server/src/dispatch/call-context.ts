@@ -1,17 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { CallId } from '@formcall/spec'
+import { ErrorCode, RpcError, type CallId } from '@formcall/spec'
 import type { FastifyBaseLogger } from 'fastify'
 
 /**
- * The last argument every method receives.
- *
- * @example
- * ```ts
- * async function store (file: UploadedFile, ctx: CallContext) {
- *   ctx.log.info({ from: ctx.remoteAddress }, 'storing')
- *   await file.saveTo(dest, { signal: ctx.signal })
- * }
- * ```
+ * What a method can learn about the call it is running: see {@link callContext}. It is not an argument: a method
+ * receives exactly the params its caller sent, so no slot a client fills or leaves empty can hold the request's
+ * headers.
  */
 export interface CallContext {
   /** The dotted method name. */
@@ -51,3 +46,41 @@ export interface BeforeCallInfo {
  * ```
  */
 export type BeforeCallHook = (info: BeforeCallInfo) => void | Promise<void>
+
+// One store per thread, shared by every loaded copy of this package (a methods module may resolve its own copy of
+// @formcall/server): the key is a registered symbol.
+const STORE_KEY = Symbol.for('formcall.callContext')
+const store: AsyncLocalStorage<CallContext> = ((globalThis as Record<symbol, unknown>)[STORE_KEY] ??=
+  new AsyncLocalStorage<CallContext>()) as AsyncLocalStorage<CallContext>
+
+/**
+ * The context of the call running the code that asks: method name, id, request headers, client address, the abort
+ * signal and a logger. Works in methods run inline and in worker threads, and in everything they await, however deep.
+ *
+ * @throws RpcError (`-32603`) when called outside a method call, e.g. at module load or from a timer the method left
+ * behind after it returned.
+ * @example
+ * ```ts
+ * import { callContext, type UploadedFile } from '@formcall/server'
+ *
+ * export default {
+ *   async store (file: UploadedFile) {
+ *     const { log, signal, remoteAddress } = callContext()
+ *     log.info({ from: remoteAddress }, 'storing')
+ *     await file.saveTo('/srv/uploads/latest', { signal })
+ *   }
+ * }
+ * ```
+ */
+export function callContext (): CallContext {
+  const context = store.getStore()
+  if (context === undefined) {
+    throw new RpcError(ErrorCode.INTERNAL_ERROR, 'callContext() was called outside a formcall method call; call it from a method or code the method awaits')
+  }
+  return context
+}
+
+/** Runs `fn` (a method) with `context` as its {@link callContext}. */
+export function runInCallContext<T> (context: CallContext, fn: () => T): T {
+  return store.run(context, fn)
+}

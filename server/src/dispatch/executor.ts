@@ -4,8 +4,9 @@ import type { CallContext } from './call-context.js'
 export interface Execution {
   /** The dotted method name, already checked with {@link Executor.assertMethod}. */
   readonly method: string
-  /** Arguments with placeholders bound to file objects; the executor appends the context. */
+  /** Arguments with placeholders bound to file objects: exactly the params the caller sent. */
   readonly args: readonly unknown[]
+  /** What the method's {@link callContext} returns while it runs. */
   readonly context: CallContext
   /**
    * Settles when the request body is complete (at once for calls without parts). The call timeout counts from here,

@@ -1,4 +1,5 @@
 import { ErrorCode, RpcError } from '@formcall/spec'
+import { runInCallContext } from './call-context.js'
 import type { Execution, Executor } from './executor.js'
 import { resolveMethod, type MethodsObject } from './resolve-method.js'
 
@@ -26,7 +27,7 @@ export class InlineExecutor implements Executor {
 
   async run ({ method, args, context }: Execution): Promise<unknown> {
     const fn = resolveMethod(this.#methods, method)
-    return await fn(...args, context)
+    return await runInCallContext(context, () => fn(...args))
   }
 
   async close (): Promise<void> {

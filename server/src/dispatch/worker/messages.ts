@@ -34,7 +34,8 @@ export interface CallTask {
   args: unknown[]
   /** The field names of the files, indexed by FileRef number. */
   fileFields: string[]
-  context: { method: string, id: CallId, headers: IncomingHttpHeaders, remoteAddress: string }
+  /** The call's context, minus what cannot cross threads (signal, logger): `logLevel` is the request logger's level. */
+  context: { method: string, id: CallId, headers: IncomingHttpHeaders, remoteAddress: string, logLevel: string }
   port: MessagePort
   exposeErrors: boolean
   /**

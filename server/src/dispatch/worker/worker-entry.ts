@@ -7,11 +7,13 @@
  */
 import { Readable } from 'node:stream'
 import { threadId, workerData, type MessagePort } from 'node:worker_threads'
+import type { FastifyBaseLogger } from 'fastify'
 import { RpcError } from '@formcall/spec'
 import { UploadedFile, UploadedFiles, type FileInfo, type FileSource } from '../../bind/uploaded-file.js'
 import { asDownload } from '../../respond/download.js'
 import { serializeResult, toRpcError } from '../../respond/envelope.js'
 import { listMethods, resolveMethod, type MethodsObject } from '../resolve-method.js'
+import { runInCallContext } from '../call-context.js'
 import { methodsOf } from '../../load-methods.js'
 import { importModule } from '../../import-module.js'
 import { CreditReceiver, CreditSender } from './credit-flow.js'
@@ -52,7 +54,7 @@ class WorkerCall {
     this.post({ t: 'start', threadId })
     const { method, context } = this.#task
     const args = this.#task.args.map((arg) => this.#rebuild(arg))
-    const log = new PortLogger(this)
+    const log = new PortLogger(this, context.logLevel)
     let inMethod = false
     try {
       const fn = resolveMethod(methods, method)
@@ -61,7 +63,7 @@ class WorkerCall {
         this.#controller.signal.throwIfAborted()
       }
       inMethod = true
-      const value = await fn(...args, { ...context, signal: this.#controller.signal, log })
+      const value = await runInCallContext({ ...context, signal: this.#controller.signal, log }, () => fn(...args))
       inMethod = false
       const download = asDownload(value)
       if (download === undefined) {
@@ -147,22 +149,37 @@ class WorkerCall {
   }
 }
 
-/** The `ctx.log` of a method in a worker: forwards to the request's logger in the main thread. */
-class PortLogger {
+/**
+ * The logger of a method in a worker (`callContext().log`): forwards each line to the request's logger in the main
+ * thread, with the bindings of any `child()` merged in. It has the shape of Fastify's logger, so code written for
+ * one runs with the other.
+ */
+class PortLogger implements FastifyBaseLogger {
   readonly #call: WorkerCall
-  constructor (call: WorkerCall) { this.#call = call }
+  readonly #bindings: Record<string, unknown> | undefined
+  level: string
+  constructor (call: WorkerCall, level: string, bindings?: Record<string, unknown>) {
+    this.#call = call
+    this.level = level
+    this.#bindings = bindings
+  }
+
   trace (objOrMsg: unknown, msg?: string): void { this.#log('trace', objOrMsg, msg) }
   debug (objOrMsg: unknown, msg?: string): void { this.#log('debug', objOrMsg, msg) }
   info (objOrMsg: unknown, msg?: string): void { this.#log('info', objOrMsg, msg) }
   warn (objOrMsg: unknown, msg?: string): void { this.#log('warn', objOrMsg, msg) }
   error (objOrMsg: unknown, msg?: string): void { this.#log('error', objOrMsg, msg) }
   fatal (objOrMsg: unknown, msg?: string): void { this.#log('fatal', objOrMsg, msg) }
-  child (): PortLogger { return this }
+  silent (): void {}
+  child (bindings: Record<string, unknown>): PortLogger {
+    return new PortLogger(this.#call, this.level, { ...this.#bindings, ...bindings })
+  }
 
   #log (level: LogLevel, objOrMsg: unknown, msg?: string): void {
-    this.#call.post(typeof objOrMsg === 'string'
-      ? { t: 'log', level, msg: objOrMsg }
-      : { t: 'log', level, msg: msg ?? '', obj: safeClone(objOrMsg) })
+    const text = typeof objOrMsg === 'string' ? objOrMsg : msg ?? ''
+    const obj = typeof objOrMsg === 'string' ? undefined : objOrMsg
+    const merged = this.#bindings === undefined ? obj : { ...this.#bindings, ...(typeof obj === 'object' && obj !== null ? obj : { value: obj }) }
+    this.#call.post(merged === undefined ? { t: 'log', level, msg: text } : { t: 'log', level, msg: text, obj: safeClone(merged) })
   }
 }
 

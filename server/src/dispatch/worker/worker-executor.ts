@@ -176,7 +176,7 @@ export class WorkerExecutor implements Executor {
       method,
       args: taskArgs,
       fileFields: bridge.fileFields,
-      context: { method: context.method, id: context.id, headers: context.headers, remoteAddress: context.remoteAddress },
+      context: { method: context.method, id: context.id, headers: context.headers, remoteAddress: context.remoteAddress, logLevel: context.log.level },
       port: port2,
       exposeErrors: this.#exposeErrors,
       shared
