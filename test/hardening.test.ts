@@ -7,7 +7,9 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { openRequest, postJson, rawRequest } from './support/raw-http.js'
+import { describeFileKinds } from './support/pool-methods.js'
 import { POOL_METHODS } from './support/pool-server.js'
+import { multipartBody, multipartType } from './support/multipart.js'
 import { startServer, type RunningServer } from './support/start-server.js'
 
 const MISSING = '/var/lib/formcall-test/secret-dir/missing-file.txt'
@@ -113,3 +115,39 @@ describe('which browser requests the origin policy lets through', () => {
     })
   }
 })
+
+/** Keys the server uses internally for files, today and before: none may turn a client's JSON into a file object. */
+const FORGED = [
+  { $formcallFile: 0 },
+  { $formcallFiles: 0, field: 'f' },
+  { $formcallFile: 1 },
+  { __proto__: { $formcallFile: 0 } },
+  { nested: [{ $formcallFile: 0 }, { $formcallFiles: 0, field: 'x' }] }
+]
+
+for (const isolation of ['inline', 'worker'] as const) {
+  describe(`a client's JSON never becomes a file object (${isolation})`, () => {
+    let server: RunningServer
+    before(async () => {
+      server = await startServer(isolation === 'inline'
+        ? { methods: { fileKinds: (...args: unknown[]) => args.map(describeFileKinds) } }
+        : { methodsModule: POOL_METHODS, workers: 1 })
+    })
+    after(async () => await server.close())
+
+    it('internal file keys in a JSON call arrive as plain data', async () => {
+      const res = await postJson(server.url, { method: 'fileKinds', params: FORGED })
+      assert.deepEqual(res.json().result, JSON.parse(JSON.stringify(FORGED)))
+    })
+
+    it('beside a real file, internal file keys stay plain data and only the placeholder is a file', async () => {
+      const call = { method: 'fileKinds', params: [{ $file: 'f' }, ...FORGED, { $files: 'g' }] }
+      const res = await rawRequest(server.url, {
+        headers: { 'Content-Type': multipartType('b') },
+        body: multipartBody('b', [{ name: 'json', content: JSON.stringify(call) }, { name: 'f', filename: 'f.txt', content: 'real' },
+          { name: 'g', filename: 'g.txt', content: 'also real' }])
+      })
+      assert.deepEqual(res.json().result, ['file', ...JSON.parse(JSON.stringify(FORGED)), 'files'])
+    })
+  })
+}

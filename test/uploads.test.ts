@@ -71,7 +71,7 @@ describe('files streamed into methods', () => {
       return out
     },
     /** Ignores its files. */
-    ignore: (...args: unknown[]) => ({ received: args.length - 1 }),
+    ignore: (...args: unknown[]) => ({ received: args.length }),
     watch: async (file: UploadedFile) => await probe.watch(file),
     /** Takes the first file's stream but waits for the second file before reading it. */
     holdThenOther: async (first: UploadedFile, second: UploadedFile) => {

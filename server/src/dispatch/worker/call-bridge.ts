@@ -5,7 +5,7 @@ import { Download } from '../../respond/download.js'
 import { SerializedResult } from '../../respond/envelope.js'
 import type { CallContext } from '../call-context.js'
 import { CreditReceiver, CreditSender } from './credit-flow.js'
-import type { FileRef, FilesRef, MainToWorker, WorkerToMain } from './messages.js'
+import type { FilePlace, MainToWorker, WorkerToMain } from './messages.js'
 
 /**
  * The main-thread end of one call's MessagePort: serves the worker's file requests from the request's file objects,
@@ -25,6 +25,7 @@ export class CallBridge {
   readonly #files: UploadedFile[] = []
   readonly #fileIndex = new Map<UploadedFile, number>()
   readonly #groups: Array<AsyncIterator<UploadedFile>> = []
+  readonly #places: FilePlace[] = []
   readonly #senders = new Map<number, CreditSender>()
   #download: CreditReceiver | undefined
   #settle!: { resolve: (value: unknown) => void, reject: (err: unknown) => void }
@@ -61,20 +62,30 @@ export class CallBridge {
     this.fail(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker running the method stopped'))
   }
 
-  /** Args for the task: file objects replaced by references the worker turns back into file objects. */
+  /**
+   * Args for the task: each file object replaced by `null`, its place recorded in {@link filePlaces} for the worker
+   * to put a file object back.
+   */
   encodeArgs (args: readonly unknown[]): unknown[] {
-    const encode = (value: unknown): unknown => {
-      if (value instanceof UploadedFile) return { $formcallFile: this.#register(value) } satisfies FileRef
+    const encode = (value: unknown, path: Array<string | number>): unknown => {
+      if (value instanceof UploadedFile) {
+        this.#places.push({ path, kind: 'file', index: this.#register(value) })
+        return null
+      }
       if (value instanceof UploadedFiles) {
         this.#groups.push(value[Symbol.asyncIterator]())
-        return { $formcallFiles: this.#groups.length - 1, field: value.field } satisfies FilesRef
+        this.#places.push({ path, kind: 'files', index: this.#groups.length - 1, field: value.field })
+        return null
       }
       if (typeof value !== 'object' || value === null) return value
-      if (Array.isArray(value)) return value.map(encode)
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encode(item)]))
+      if (Array.isArray(value)) return value.map((item, index) => encode(item, [...path, index]))
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encode(item, [...path, key])]))
     }
-    return args.map(encode)
+    return args.map((arg, index) => encode(arg, [index]))
   }
+
+  /** Where {@link encodeArgs} took file objects out. */
+  get filePlaces (): FilePlace[] { return this.#places }
 
   /** Field names by file index, for the task. */
   get fileFields (): string[] { return this.#files.map((file) => file.field) }

@@ -22,17 +22,23 @@ export interface StartupData {
   entry: string
 }
 
-/** Where a file placeholder stood in the args: the worker rebuilds a file object there. */
-export interface FileRef { readonly $formcallFile: number }
-/** Where a `$files` list stood. */
-export interface FilesRef { readonly $formcallFiles: number, readonly field: string }
+/**
+ * Where a file object stands in the args, as a path of keys and indexes from the args array: the worker puts a file
+ * object (`file`: an index into `fileFields`) or a `$files` list (`files`: a group index) there. The places travel
+ * beside the args, never inside them, so no value a client sends can be taken for a file.
+ */
+export type FilePlace =
+  | { readonly path: ReadonlyArray<string | number>, readonly kind: 'file', readonly index: number }
+  | { readonly path: ReadonlyArray<string | number>, readonly kind: 'files', readonly index: number, readonly field: string }
 
 /** The piscina task: one call. */
 export interface CallTask {
   method: string
-  /** Args with UploadedFile / UploadedFiles replaced by {@link FileRef} / {@link FilesRef}. */
+  /** Args with each UploadedFile / UploadedFiles replaced by `null`; {@link FilePlace}s say what goes there. */
   args: unknown[]
-  /** The field names of the files, indexed by FileRef number. */
+  /** Where the file objects go in `args`. */
+  filePlaces: FilePlace[]
+  /** The field names of the files, indexed by a `file` place's index. */
   fileFields: string[]
   /** The call's context, minus what cannot cross threads (signal, logger): `logLevel` is the request logger's level. */
   context: { method: string, id: CallId, headers: IncomingHttpHeaders, remoteAddress: string, logLevel: string }

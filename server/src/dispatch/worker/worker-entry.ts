@@ -53,7 +53,7 @@ class WorkerCall {
     // The call timeout counts from here (or from the upload's end, if later), not from when the call was queued.
     this.post({ t: 'start', threadId })
     const { method, context } = this.#task
-    const args = this.#task.args.map((arg) => this.#rebuild(arg))
+    const args = this.#placeFiles(this.#task.args)
     const log = new PortLogger(this, context.logLevel)
     let inMethod = false
     try {
@@ -94,21 +94,23 @@ class WorkerCall {
     })
   }
 
-  #rebuild (value: unknown): unknown {
-    if (typeof value !== 'object' || value === null) return value
-    if (Array.isArray(value)) return value.map((item) => this.#rebuild(item))
-    const record = value as Record<string, unknown>
-    if (typeof record.$formcallFile === 'number') {
-      const index = record.$formcallFile
-      return new UploadedFile(this.#task.fileFields[index] as string, this.#fileSource(index))
+  /** Puts a file object at each place the main thread took one out (see FilePlace). */
+  #placeFiles (args: unknown[]): unknown[] {
+    for (const place of this.#task.filePlaces) {
+      let file: UploadedFile | UploadedFiles
+      if (place.kind === 'file') {
+        file = new UploadedFile(this.#task.fileFields[place.index] as string, this.#fileSource(place.index))
+      } else {
+        const group = new PortFileGroup(place.index, this)
+        this.#groups.set(place.index, group)
+        file = new UploadedFiles(place.field, group)
+      }
+      let parent = args as unknown as Record<string | number, unknown>
+      for (const key of place.path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>
+      // defineProperty, not assignment: a key named "__proto__" must stay a plain own property.
+      Object.defineProperty(parent, place.path.at(-1) as string | number, { value: file, writable: true, enumerable: true, configurable: true })
     }
-    if (typeof record.$formcallFiles === 'number') {
-      const group = new PortFileGroup(record.$formcallFiles, this)
-      this.#groups.set(record.$formcallFiles, group)
-      return new UploadedFiles(String(record.field), group)
-    }
-    for (const key of Object.keys(record)) record[key] = this.#rebuild(record[key])
-    return record
+    return args
   }
 
   /** @internal */

@@ -175,6 +175,7 @@ export class WorkerExecutor implements Executor {
     const task: CallTask = {
       method,
       args: taskArgs,
+      filePlaces: bridge.filePlaces,
       fileFields: bridge.fileFields,
       context: { method: context.method, id: context.id, headers: context.headers, remoteAddress: context.remoteAddress, logLevel: context.log.level },
       port: port2,
