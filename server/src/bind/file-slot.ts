@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream'
 import type { FileInfo, FileSource } from './uploaded-file.js'
+import { PART_HIGH_WATER_MARK } from '../parse/part-buffer.js'
 import type { Spool } from './spool-to-disk.js'
 
 /** What a slot asks of the request it belongs to. */
@@ -41,7 +42,7 @@ export class FileSlot implements FileSource {
   get opened (): boolean { return this.#out !== undefined }
 
   open (): Readable {
-    const out = new PassThrough()
+    const out = new PassThrough({ highWaterMark: PART_HIGH_WATER_MARK })
     // A method may hold the stream without listening to it yet (it waits on another file first); if the upload fails
     // meanwhile, the stream must fail, not the process. Readers still get the error: `for await`, `pipeline()` and
     // `text()` reject with it, also when they start after the failure.

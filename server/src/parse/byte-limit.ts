@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream'
+import { PART_HIGH_WATER_MARK } from './part-buffer.js'
 
 /**
  * Passes bytes through while `admit(chunkLength)` says yes, and fails with `makeError()` once it says no. Used where
@@ -9,7 +10,7 @@ export class ByteLimit extends Transform {
   readonly #makeError: () => Error
 
   constructor (admit: (bytes: number) => boolean, makeError: () => Error) {
-    super()
+    super({ highWaterMark: PART_HIGH_WATER_MARK })
     this.#admit = admit
     this.#makeError = makeError
   }

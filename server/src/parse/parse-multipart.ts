@@ -6,6 +6,7 @@ import type { Limits } from '../options.js'
 import type { FileInfo } from '../bind/uploaded-file.js'
 import { ByteLimit } from './byte-limit.js'
 import { limitError, mapMultipartError } from './multipart-errors.js'
+import { PART_HIGH_WATER_MARK } from './part-buffer.js'
 
 /** What the multipart parser reports, in body order. */
 export interface MultipartHandlers {
@@ -63,6 +64,8 @@ export function parseMultipart (
       // Every part is read as a stream, text fields too: a placeholder may point at a text part, and the `json` part
       // may be sent as a file (`curl -F json=@call.json`).
       isPartAFile: () => true,
+      highWaterMark: PART_HIGH_WATER_MARK,
+      fileHwm: PART_HIGH_WATER_MARK,
       // busboy has one size cap for every part, but each kind of part has its own limit: busboy's cap is the
       // largest of them, and each part's own limit is counted below (and named when busboy's cap is the one hit).
       limits: {
