@@ -27,14 +27,17 @@ Options:
   --enable-get           also answer GET <path>?json=<call>
   --expose-errors        send stack traces of method errors to clients (development only)
   --limit NAME=VALUE     set a limit (repeatable): ${LIMIT_NAMES.join(', ')}
-  --tmp-dir D            where upload spool files go (default: the OS temp dir)
+  --spool-dir D          the server's own directory for upload spool files: private (0700, created if missing),
+                         leftovers of a crashed run removed at start (default: a per-process one in --tmp-dir)
+  --tmp-dir D            where the per-process spool directory is made (default: the OS temp dir)
   --isolation MODE       worker (default: each call in a pooled worker thread) or inline (in the server's thread)
   --workers N            worker threads, 1 or more (default max(8, 4 x cores))
-  --max-queue N          calls waiting for a worker before 503 OVERLOADED (default 8 x workers)
+  --max-queue N          calls waiting for a worker before 503 OVERLOADED (default max(1024, 64 x workers))
   --call-timeout MS      how long a method may run after its upload completed (default 60000; 0 = off)
   --max-heap-mb N        heap limit per worker (default 512)
   --calls-per-worker N   concurrent calls per worker, for trusted I/O-bound code (default 1)
   --idle-upload-timeout MS  fail an upload that sends nothing for this long (default 30000; 0 = off)
+  --min-upload-rate B    bytes per second an upload must average over each idle window (default 1024)
   --log-level L          ${LOG_LEVELS.join(', ')} (default warn)
   -v, --version          print the version
   -h, --help             show this help`
@@ -79,7 +82,8 @@ export async function main (argv: string[]): Promise<void> {
     ...optional('maxHeapMb', values['max-heap-mb'], (value) => wholeNumber('--max-heap-mb', value, 1)),
     ...optional('callsPerWorker', values['calls-per-worker'], (value) => wholeNumber('--calls-per-worker', value, 1)),
     ...optional('idleUploadTimeout', values['idle-upload-timeout'],
-      (value) => wholeNumber('--idle-upload-timeout', value, 0, MAX_TIMEOUT_MS, ' milliseconds (0 = off)'))
+      (value) => wholeNumber('--idle-upload-timeout', value, 0, MAX_TIMEOUT_MS, ' milliseconds (0 = off)')),
+    ...optional('minUploadRate', values['min-upload-rate'], (value) => wholeNumber('--min-upload-rate', value, 0))
   }
 
   // Inline mode imports the module here (and fails fast on a bad one); worker mode lets each worker import it.
@@ -95,6 +99,7 @@ export async function main (argv: string[]): Promise<void> {
     exposeErrors: values['expose-errors'],
     limits,
     ...(values['tmp-dir'] === undefined ? {} : { tmpDir: values['tmp-dir'] }),
+    ...(values['spool-dir'] === undefined ? {} : { spoolDirectory: values['spool-dir'] }),
     fastify: { logger: { level: logLevel } }
   })
   // Handlers go in before listening: a signal right after the address is printed must still shut down cleanly.
@@ -142,6 +147,7 @@ function parseCommandLine (argv: string[]) {
         'expose-errors': { type: 'boolean', default: false },
         limit: { type: 'string', multiple: true, default: [] },
         'tmp-dir': { type: 'string' },
+        'spool-dir': { type: 'string' },
         'log-level': { type: 'string', default: 'warn' },
         isolation: { type: 'string', default: 'worker' },
         workers: { type: 'string' },
@@ -150,6 +156,7 @@ function parseCommandLine (argv: string[]) {
         'max-heap-mb': { type: 'string' },
         'calls-per-worker': { type: 'string' },
         'idle-upload-timeout': { type: 'string' },
+        'min-upload-rate': { type: 'string' },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false }
       }

@@ -76,7 +76,18 @@ export interface FormcallOptions {
    * `Origin` header (curl, servers) and allowed origins are not affected. Example: `['app.example.com']`.
    */
   allowedHosts?: readonly string[] | true
-  /** Where spool files go. Default: the OS temp dir. */
+  /**
+   * The directory where upload spool files go (the parts a method reads out of order): this server's alone, created
+   * `0700` if missing, and refused at start unless it is a real directory of the server's user that no one else can
+   * enter. Spool files left in it by a process that died (`capacitor-*.tmp`) are removed at start; nothing else in it
+   * is touched. Default: a directory of this process's own in `tmpDir`, removed at close. Give each server its own.
+   */
+  spoolDirectory?: string
+  /**
+   * Where the server makes its own spool directory, `formcall-spool-<uid>-<pid>-<thread>-XXXXXX` (private, removed at
+   * close; those of processes that died are removed at start), when `spoolDirectory` is not given. Default: the OS
+   * temp dir. A `tmpDir` that is already private to the server's user (`0700`) is used as the spool directory itself.
+   */
   tmpDir?: string
   /**
    * Path or URL of a module whose default export is the methods object. Each pool worker imports it
@@ -90,7 +101,7 @@ export interface FormcallOptions {
   isolation?: 'worker' | 'inline'
   /** Worker threads (worker isolation). Default max(8, 4 × cores). */
   workers?: number
-  /** Calls waiting for a worker before new ones get OVERLOADED (503). Default 8 × workers. */
+  /** Calls waiting for a worker before new ones get OVERLOADED (503, with Retry-After). Default: max(1024, 64 × workers): a queued call costs a few hundred bytes, and a full default batch (100 calls) or a few hundred concurrent clients must not be refused. */
   maxQueue?: number
   /** Milliseconds a method may run after its upload is complete before its worker is stopped. Default 60 000. */
   callTimeout?: number
@@ -98,8 +109,18 @@ export interface FormcallOptions {
   maxHeapMb?: number
   /** Calls one worker runs at once; above 1 trades isolation for density, for trusted I/O-bound code. Default 1. */
   callsPerWorker?: number
-  /** An upload that sends no bytes for this many milliseconds fails with UPLOAD_STALLED. Default 30 000; 0 = off. */
+  /**
+   * The window, in milliseconds, over which an upload must keep moving: one that sends nothing (or less than
+   * `minUploadRate` allows) for a whole window fails with UPLOAD_STALLED (408). Time the call waits for a worker is
+   * not counted. Default 30 000; 0 = off.
+   */
   idleUploadTimeout?: number
+  /**
+   * Bytes per second an upload must average over each `idleUploadTimeout` window. A client trickling a few bytes at a
+   * time would otherwise hold a connection, and in worker mode an upload lane, indefinitely. Default 1024 (1 KiB/s:
+   * 30 KiB per 30 s window); 0 = any rate above nothing.
+   */
+  minUploadRate?: number
   /**
    * Milliseconds a call's JSON may take to arrive whole: a JSON or urlencoded body, or a multipart body's `json`
    * part, counted from the request's headers. Past it the call fails with UPLOAD_STALLED (408) and the connection is
@@ -121,8 +142,10 @@ export interface ResolvedOptions {
   beforeCall: BeforeCallHook | undefined
   allowedOrigins: readonly string[]
   allowedHosts: readonly string[] | true
+  /** Where spool files go: `tmpDir` here, until the plugin's start puts the spool directory it made safe. */
   tmpDir: string
   idleUploadTimeout: number
+  minUploadRate: number
   bodyTimeout: number
   shutdownTimeout: number
 }
@@ -152,6 +175,7 @@ export function resolveOptions (options: FormcallOptions): ResolvedOptions {
     allowedHosts: options.allowedHosts ?? [],
     tmpDir: options.tmpDir ?? tmpdir(),
     idleUploadTimeout: options.idleUploadTimeout ?? 30_000,
+    minUploadRate: options.minUploadRate ?? 1024,
     bodyTimeout: options.bodyTimeout ?? 30_000,
     shutdownTimeout: options.shutdownTimeout ?? 10_000
   }

@@ -13,6 +13,7 @@ import { handleMultipartCall } from './route/handle-multipart-call.js'
 import { OriginPolicy } from './route/origin-policy.js'
 import { sendError } from './respond/send-outcome.js'
 import { toRpcError } from './respond/envelope.js'
+import { openSpoolDirectory } from './bind/spool-to-disk.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,8 +24,20 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => {
   const settings = resolveOptions(options)
-  const executor = await chooseExecutor(options)
-  await executor.start?.()
+  // First, so an unsafe spool directory stops the start before any worker runs; the multipart handler spools into
+  // settings.tmpDir.
+  const spool = await openSpoolDirectory(options)
+  settings.tmpDir = spool.path
+  let executor: Executor
+  try {
+    executor = await chooseExecutor(options)
+    await executor.start?.()
+  } catch (err) {
+    await spool.close()
+    throw err
+  }
+  // After the listener and the executor closed (preClose): no call is left to spool.
+  fastify.addHook('onClose', async () => await spool.close())
   fastify.decorate('formcall', { path: settings.path, executor })
   // Before the listener closes: running calls get `shutdownTimeout` to finish, new ones are refused.
   fastify.addHook('preClose', async () => await executor.close(settings.shutdownTimeout))
@@ -47,6 +60,12 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     })
 
     if (settings.bodyTimeout > 0) scope.addHook('preParsing', async (request, reply, payload) => bodyWithin(settings.bodyTimeout, request, reply, payload))
+
+    // A 503 (OVERLOADED, SHUTTING_DOWN) says when to come back, so clients and proxies retry instead of giving up.
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
+      return payload
+    })
 
     scope.setErrorHandler((error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       sendError(reply, null, fastifyErrorToRpc(error, limits.callSize, settings.exposeErrors))

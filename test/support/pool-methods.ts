@@ -14,6 +14,7 @@ import { BroadcastChannel, threadId } from 'node:worker_threads'
 import { RpcError } from '@formcall/spec'
 import { callContext, UploadedFile, UploadedFiles } from '@formcall/server/methods'
 import { generatedChunks } from './pool-bytes.js'
+import { readInOrder } from './read-in-order.js'
 
 /** A message a method sends to the test. */
 export interface PoolEvent {
@@ -134,6 +135,15 @@ export default {
       return { ...await digestOf(file), threadId }
     },
 
+    /** Reads its file, announces `started`, then holds its worker (and upload lane) until released. */
+    holdThenDigest: async (file: UploadedFile, channel: string, id: string) => {
+      const digest = await digestOf(file)
+      const released = heard(channel, (message) => message.event === 'release' && message.id === id)
+      announce(channel, { event: 'started', id })
+      await released
+      return digest
+    },
+
     /** Reads the second file before the first. */
     secondFirst: async (first: UploadedFile, second: UploadedFile, channel?: string) => {
       if (channel !== undefined) announce(channel, { event: 'started' })
@@ -169,6 +179,19 @@ export default {
         seen.streamError = describe(err)
       }
       announce(channel, { event: 'report', ...seen })
+      return seen
+    }
+  },
+
+  cut: {
+    /**
+     * Announces `started`, reads `files` in `order` (indexes; a later file first makes the server spool the earlier
+     * ones), each to its end or error, then announces `report` with what every stream did (read-in-order.ts).
+     */
+    readInOrder: async (files: UploadedFile[], order: number[], channel: string, id: string) => {
+      announce(channel, { event: 'started', id })
+      const seen = await readInOrder(files, order)
+      announce(channel, { event: 'report', id, files: seen })
       return seen
     }
   },

@@ -13,6 +13,17 @@ export interface Execution {
    * so a long upload that the method is reading is not mistaken for a hung method.
    */
   readonly uploadComplete: Promise<void>
+  /**
+   * Tells the upload's watchdog while the executor keeps the call waiting (for a worker or an upload lane): the
+   * client's bytes are not read meanwhile, which is not the client stalling.
+   */
+  readonly uploadHold?: UploadHold
+}
+
+/** See {@link Execution.uploadHold}. */
+export interface UploadHold {
+  pause (): void
+  resume (): void
 }
 
 /**

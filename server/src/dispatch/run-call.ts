@@ -5,7 +5,7 @@ import type { ParsedCall } from '../parse/read-call.js'
 import { bindPlaceholders, type FileBinder } from '../bind/bind-placeholders.js'
 import { toRpcError } from '../respond/envelope.js'
 import type { CallContext } from './call-context.js'
-import type { Executor } from './executor.js'
+import type { Executor, UploadHold } from './executor.js'
 
 /** How a call ended: a result, or the RpcError to send. */
 export type Outcome = { ok: true, result: unknown } | { ok: false, error: RpcError }
@@ -37,6 +37,7 @@ export async function runCall (options: {
   binder: FileBinder | undefined
   onBound?: () => Promise<void>
   uploadComplete?: Promise<void>
+  uploadHold?: UploadHold
 }): Promise<Outcome> {
   const { call, context, executor, settings } = options
   let inMethod = false
@@ -52,7 +53,13 @@ export async function runCall (options: {
     inMethod = true
     return {
       ok: true,
-      result: await executor.run({ method: call.method, args, context, uploadComplete: options.uploadComplete ?? Promise.resolve() })
+      result: await executor.run({
+        method: call.method,
+        args,
+        context,
+        uploadComplete: options.uploadComplete ?? Promise.resolve(),
+        ...(options.uploadHold === undefined ? {} : { uploadHold: options.uploadHold })
+      })
     }
   } catch (err) {
     const reason: unknown = context.signal.aborted ? context.signal.reason : undefined

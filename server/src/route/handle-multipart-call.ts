@@ -8,6 +8,7 @@ import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
 import type { Executor } from '../dispatch/executor.js'
 import { sendError, sendOutcome } from '../respond/send-outcome.js'
 import { toRpcError } from '../respond/envelope.js'
+import { UploadWatchdog } from './upload-watchdog.js'
 
 /**
  * Answers a multipart call: starts the method as soon as the `json` part is parsed, feeds it the later parts while
@@ -52,6 +53,9 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
     finish()
   })
 
+  const watchdog = new UploadWatchdog({ window: settings.idleUploadTimeout, minRate: settings.minUploadRate },
+    (err) => session.fail(err))
+
   const respond = (): void => {
     if (responded || reply.raw.destroyed) return
     const failure = session.failure
@@ -87,7 +91,8 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
       settings,
       binder: session,
       onBound: async () => await session.bind(),
-      uploadComplete
+      uploadComplete,
+      uploadHold: watchdog
     })
     session.settle()
     respond()
@@ -104,15 +109,9 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
   reply.raw.once('close', () => clearTimeout(callDeadline))
   void uploadComplete.then(() => clearTimeout(callDeadline))
 
-  if (settings.idleUploadTimeout > 0) {
-    const idle = setTimeout(() => {
-      session.fail(new RpcError(ErrorCode.UPLOAD_STALLED,
-        `no upload bytes arrived for ${settings.idleUploadTimeout} ms (the client stalled, or the method stopped reading its files); send the request again`))
-    }, settings.idleUploadTimeout)
-    request.raw.on('data', () => idle.refresh())
-    void uploadComplete.then(() => clearTimeout(idle))
-    reply.raw.once('close', () => clearTimeout(idle))
-  }
+  request.raw.on('data', (chunk: Buffer) => watchdog.count(chunk.length))
+  void uploadComplete.then(() => watchdog.stop())
+  reply.raw.once('close', () => watchdog.stop())
 
   const parse = parseMultipart(request.raw, request.headers, settings.limits, {
     onCall: (text) => {

@@ -16,7 +16,7 @@ export interface WorkerPoolOptions {
   methodsModule: string | URL
   /** Worker threads, all started up front. Default: max(8, 4 × cores) — see the README's design notes. */
   workers?: number
-  /** Calls waiting for a worker before new ones get OVERLOADED (503). Default: 8 × workers. */
+  /** Calls waiting for a worker before new ones get OVERLOADED (503, with Retry-After). Default: max(1024, 64 × workers): a queued call costs a few hundred bytes, and a full default batch (100 calls) or a few hundred concurrent clients must not be refused. */
   maxQueue?: number
   /** Milliseconds a method may run after its upload is complete; then its worker is terminated. Default 60 000. */
   callTimeout?: number
@@ -70,7 +70,7 @@ export class WorkerExecutor implements Executor {
     this.#callsPerWorker = callsPerWorker
     const slots = workers * callsPerWorker
     const reserved = options.reservedForCalls ?? Math.max(1, Math.floor(slots / 4))
-    const maxQueue = options.maxQueue ?? 8 * workers
+    const maxQueue = options.maxQueue ?? Math.max(1024, 64 * workers)
     this.#callTimeout = options.callTimeout ?? 60_000
     this.#abortGrace = options.abortGrace ?? 2_000
     this.#exposeErrors = options.exposeErrors ?? false
@@ -124,10 +124,14 @@ export class WorkerExecutor implements Executor {
     }
   }
 
-  async run ({ method, args, context, uploadComplete }: Execution): Promise<unknown> {
+  async run ({ method, args, context, uploadComplete, uploadHold }: Execution): Promise<unknown> {
     const { port1, port2 } = new MessageChannel()
     const bridge = new CallBridge(port1, context)
     const taskArgs = bridge.encodeArgs(args)
+    // Until the method runs on a worker nobody reads the upload: waiting for a lane or in the pool's queue is the
+    // server's doing, not the client stalling.
+    uploadHold?.pause()
+    void bridge.started.then(() => uploadHold?.resume(), () => uploadHold?.resume())
     const release = bridge.hasFiles ? await this.#lanes.acquire(context.signal) : () => {}
     const terminate = new AbortController()
     const shared = this.#callsPerWorker > 1
