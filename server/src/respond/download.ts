@@ -10,7 +10,11 @@ export interface DownloadOptions {
   filename?: string
   /** Content-Type; default `application/octet-stream`. */
   type?: string
-  /** Byte length, sent as Content-Length; known already for buffers and Blobs. */
+  /**
+   * Byte length, sent as Content-Length; known already for buffers and Blobs. The source must have exactly this many
+   * bytes: one that has more or fewer fails the download (a JSON error if no byte was sent yet, else a cut connection).
+   * Leave it unset for a stream of unknown length: it is then sent chunked.
+   */
   size?: number
 }
 
@@ -67,7 +71,8 @@ export function download (source: Readable | Uint8Array | Blob, options: Downloa
 
 /**
  * A file on the server's disk as a download, sized with `stat` so Content-Length is sent. The filename defaults to
- * the path's basename.
+ * the path's basename. A file whose size changes between this call and its sending (still being written, truncated)
+ * fails the download rather than send a body that disagrees with its Content-Length.
  *
  * @example
  * ```ts
@@ -76,7 +81,9 @@ export function download (source: Readable | Uint8Array | Blob, options: Downloa
  */
 export async function downloadFile (path: string, options: DownloadOptions = {}): Promise<Download> {
   const { size } = await stat(path)
-  return new Download(() => createReadStream(path), { filename: basename(path), ...options, size })
+  // At most one byte past the size (`end` is inclusive): enough to tell that the file grew, without reading a file that
+  // keeps growing (a log) to its end only to fail.
+  return new Download(() => createReadStream(path, { end: size }), { filename: basename(path), ...options, size })
 }
 
 /** The value as a Download if a method returned a file (a Download, a Node readable, bytes or a Blob). */

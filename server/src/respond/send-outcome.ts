@@ -1,9 +1,9 @@
 import type { FastifyReply } from 'fastify'
-import { DOWNLOAD_HEADER, httpStatusOf, type CallId, type RpcError } from '@formcall/spec'
+import { httpStatusOf, type CallId, type RpcError } from '@formcall/spec'
 import type { Outcome } from '../dispatch/run-call.js'
-import { formatContentDisposition } from '@formcall/spec'
 import { asDownload } from './download.js'
-import { errorEnvelope, serializeSuccess, toRpcError } from './envelope.js'
+import { sendDownload } from './send-download.js'
+import { errorEnvelope, serializeSuccess } from './envelope.js'
 
 /** Sends an error envelope with its code's HTTP status. */
 export function sendError (reply: FastifyReply, id: CallId, error: RpcError): FastifyReply {
@@ -23,18 +23,8 @@ export async function sendOutcome (reply: FastifyReply, id: CallId, outcome: Out
   if (!outcome.ok) return sendError(reply, id, outcome.error)
   const download = asDownload(outcome.result)
   if (download !== undefined) {
-    let body
-    try {
-      body = await download.open()
-    } catch (err) {
-      return sendError(reply, id, toRpcError(err, { fromMethod: true, expose: options.expose }))
-    }
-    reply.code(200)
-      .header('content-type', download.type)
-      .header('content-disposition', formatContentDisposition(download.filename))
-      .header(DOWNLOAD_HEADER, '1')
-    if (download.size !== undefined) reply.header('content-length', download.size)
-    return reply.send(body)
+    const failure = await sendDownload(reply, download, { expose: options.expose })
+    return failure === undefined ? reply : sendError(reply, id, failure)
   }
   let text: string
   try {
