@@ -435,6 +435,56 @@ describe('the packed packages, installed from their tarballs', () => {
     })
   })
 
+  it('the README\'s quick start runs as written: its methods.mjs, npx formcall serve, its client.mjs and its curl lines', { timeout: 90_000 }, async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8')
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('**TypeScript.**'))
+    const dir = inConsumer('readme')
+    await mkdir(dir)
+    // Code blocks whose first line names their file (`// methods.mjs`) are written as that file.
+    const named = new Map<string, string>()
+    for (const [, code] of quickStart.matchAll(/```js\n([\s\S]*?)```/g)) {
+      const file = /^\/\/ (\S+)\n/.exec(code as string)?.[1]
+      if (file !== undefined) named.set(file, code as string)
+    }
+    assert.deepEqual([...named.keys()], ['methods.mjs', 'client.mjs'])
+    const shell = [...quickStart.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(([, block]) => (block as string).split('\n'))
+      .filter((line) => line.trim() !== '')
+    assert.ok(shell.includes('npm install @formcall/server @formcall/client-node'), 'the install line (run here from the tarballs)')
+    const serve = shell.find((line) => line.startsWith('npx formcall serve '))
+    assert.equal(serve, 'npx formcall serve ./methods.mjs --port 8080')
+    const iso = randomContent(3 * 2 ** 20 + 17)
+    await writeFile(join(dir, 'big.iso'), iso)
+    await writeFile(join(dir, 'methods.mjs'), named.get('methods.mjs') as string)
+
+    // As written, on a free port instead of 8080 (the machine may have something there).
+    const server = start('npx', [...serve.replace('--port 8080', '--port 0').split(' ').slice(1)], dir)
+    const [, url] = await within(server.line(/formcall listening on (http:\/\/127\.0\.0\.1:\d+\/rpc)/), 30_000, 'npx formcall serve')
+    const local = (text: string): string => text.replaceAll('http://127.0.0.1:8080/rpc', url!)
+
+    await writeFile(join(dir, 'client.mjs'), local(named.get('client.mjs') as string))
+    assert.ok(shell.includes('node client.mjs'))
+    const client = await runCommand(node, ['client.mjs'], { cwd: dir, env: consumerEnv(), timeoutMs: 30_000 })
+    assert.match(client.stdout, /^3\n/)
+    assert.match(client.stdout, new RegExp(`name: 'big.iso',\\s+sha256: '${sha256(iso)}'`))
+    assert.equal(await readFile(join(dir, 'report.csv'), 'utf8'), 'a,b\n1,2\n')
+    await rm(join(dir, 'report.csv'))
+
+    const curls = shell.filter((line) => line.startsWith('curl '))
+    assert.ok(curls.length >= 4)
+    for (const command of curls) {
+      const { stdout } = await runCommand('sh', ['-c', `${local(command)} -sS --fail-with-body`], { cwd: dir, env: consumerEnv(), timeoutMs: 30_000 })
+      if (command.includes('-OJ')) {
+        assert.equal(await readFile(join(dir, 'report.csv'), 'utf8'), 'a,b\n1,2\n', command)
+        continue
+      }
+      const envelope = JSON.parse(stdout) as { result?: unknown, error?: unknown }
+      assert.equal(envelope.error, undefined, `${command}\n${stdout}`)
+      if (command.includes('files.digest')) assert.deepEqual(envelope.result, { name: 'big.iso', sha256: sha256(iso) })
+    }
+    const own = await postJson(url!, { method: 'files.remove', params: ['big.iso'] })
+    assert.deepEqual(own.json().error, { code: 4003, message: '"big.iso" is read-only; ask its owner' })
+  })
+
   it('a CommonJS file requires @formcall/server and @formcall/client-node with plain node and makes real calls', { timeout: 60_000 }, async () => {
     const script = inConsumer('require-packages.cjs')
     await cp(join(REPO_ROOT, 'test', 'packaging-consumer', 'require-packages.cjs'), script)
