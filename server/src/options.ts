@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BeforeCallHook } from './dispatch/call-context.js'
 import type { Executor } from './dispatch/executor.js'
 import type { MethodsObject } from './dispatch/resolve-method.js'
+import type { RecyclePolicy } from './dispatch/worker/messages.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -109,6 +110,12 @@ export interface FormcallOptions {
   maxHeapMb?: number
   /** Calls one worker runs at once; above 1 trades isolation for density, for trusted I/O-bound code. Default 1. */
   callsPerWorker?: number
+  /**
+   * When a worker leaves the pool between calls (worker isolation): `after-errors` (default), `after-leftovers` (also
+   * after a call that left timers, sockets or handles running) or `after-every-call`. See the README's isolation
+   * section for what each costs.
+   */
+  recycle?: RecyclePolicy
   /**
    * The window, in milliseconds, over which an upload must keep moving: one that sends nothing (or less than
    * `minUploadRate` allows) for a whole window fails with UPLOAD_STALLED (408). Time the call waits for a worker is

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { PassThrough, type Readable } from 'node:stream'
 import fp from 'fastify-plugin'
 import { CALL_FIELD_NAMES, ErrorCode, RpcError } from '@formcall/spec'
@@ -30,7 +30,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
   settings.tmpDir = spool.path
   let executor: Executor
   try {
-    executor = await chooseExecutor(options)
+    executor = await chooseExecutor(options, fastify.log)
     await executor.start?.()
   } catch (err) {
     await spool.close()
@@ -148,7 +148,7 @@ function isMultipart (request: FastifyRequest): boolean {
   return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === 'multipart/form-data'
 }
 
-async function chooseExecutor (options: FormcallOptions): Promise<Executor> {
+async function chooseExecutor (options: FormcallOptions, log: FastifyBaseLogger): Promise<Executor> {
   if (options.executor !== undefined) return options.executor
   const { methods, methodsModule } = options
   const isolation = options.isolation ?? (methodsModule === undefined ? 'inline' : 'worker')
@@ -164,8 +164,10 @@ async function chooseExecutor (options: FormcallOptions): Promise<Executor> {
         callTimeout: options.callTimeout,
         maxHeapMb: options.maxHeapMb,
         callsPerWorker: options.callsPerWorker,
-        exposeErrors: options.exposeErrors
-      })
+        exposeErrors: options.exposeErrors,
+        recycle: options.recycle
+      }),
+      log
     })
   }
   if (methods !== undefined) return new InlineExecutor(methods)

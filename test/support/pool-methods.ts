@@ -110,6 +110,29 @@ export default {
     rpcError: () => { throw new RpcError(4040, 'no such invoice; check its number', { invoice: 'A-17' }) }
   },
 
+  /** Methods that return at once and leave work behind in their worker. */
+  leftovers: {
+    /** Leaves a timer that throws `ms` after the call returned. */
+    throwLater: (ms: number, message: string) => {
+      setTimeout(() => { throw new Error(message) }, ms)
+      return 'returned'
+    },
+    /** Leaves a promise that rejects `ms` after the call returned, with nothing to catch it. */
+    rejectLater: (ms: number, message: string) => {
+      void new Promise((_resolve, reject) => setTimeout(() => reject(new Error(message)), ms))
+      return 'returned'
+    },
+    /** Leaves an interval that counts in the worker's global state. */
+    tick: () => {
+      const state = globalThis as { formcallTicks?: number }
+      state.formcallTicks ??= 0
+      setInterval(() => { state.formcallTicks = (state.formcallTicks ?? 0) + 1 }, 5)
+      return { threadId }
+    },
+    /** What a call sees of the worker's global state. */
+    ticks: () => ({ threadId, ticks: (globalThis as { formcallTicks?: number }).formcallTicks ?? null })
+  },
+
   crash: {
     /** Throws where no call can catch it; the call itself never settles. */
     inTimer: async (message: string) => {
@@ -120,6 +143,11 @@ export default {
     /** Blocks its thread for good: only terminating the worker ends it. */
     spin: () => {
       for (;;);
+    },
+    /** Blocks its thread in native code (Atomics.wait) for `ms`: terminating the worker cannot end it sooner. */
+    blockInNative: (ms: number) => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+      return 'woke up'
     },
     /** Allocates until the heap limit. */
     exhaustMemory: () => {

@@ -80,6 +80,11 @@ export function callContext (): CallContext {
   return context
 }
 
+/** The context of the running call, or undefined outside one (for code that must not throw). */
+export function activeCallContext (): CallContext | undefined {
+  return store.getStore()
+}
+
 /** Runs `fn` (a method) with `context` as its {@link callContext}. */
 export function runInCallContext<T> (context: CallContext, fn: () => T): T {
   return store.run(context, fn)

@@ -20,6 +20,26 @@ export interface StartupData {
   methodsModule: string
   /** URL of the worker's own code: compiled worker-entry.js, or its TypeScript source inside the repository. */
   entry: string
+  /** When a worker retires between calls; see {@link RecyclePolicy}. */
+  recycle: RecyclePolicy
+  /** Name of the BroadcastChannel on which workers report {@link WorkerFault}s to the pool. */
+  faults: string
+}
+
+/**
+ * When a worker leaves the pool after a call (the pool starts a fresh one):
+ * - `after-errors`: after an exception that no running call owns, e.g. from a timer a finished method left behind;
+ * - `after-leftovers`: also after a call that left timers, sockets, handles or other work running;
+ * - `after-every-call`: after every call, so no call ever sees state another left.
+ */
+export type RecyclePolicy = 'after-errors' | 'after-leftovers' | 'after-every-call'
+
+/** What a worker reports on the faults channel: an error no running call owned. */
+export interface WorkerFault {
+  readonly threadId: number
+  /** The method whose call left the failing work behind, when known. */
+  readonly method: string | undefined
+  readonly error: ErrorObject
 }
 
 /**

@@ -2,31 +2,111 @@
  * The code each pool worker runs: imports the methods module once, then runs one call per task, with file arguments
  * and downloads bridged over the task's MessagePort (see messages.ts).
  *
- * An exception thrown where no call can catch it (a timer callback, an unawaited promise) ends the worker; the pool
- * reports it as the running call's WORKER_CRASHED and starts a fresh worker.
+ * An exception thrown where no call can catch it (a timer callback, an unawaited promise) is charged to the call
+ * whose code scheduled it, found through the call context that async work carries: if that call is still running it
+ * fails with WORKER_CRASHED and the worker exits at once. If that call already finished, or no call scheduled it, no
+ * running call is to blame: the error is reported to the pool (and logged there), running calls finish, and the
+ * worker retires once it is idle (see {@link WorkerLife}).
  */
 import { Readable } from 'node:stream'
-import { threadId, workerData, type MessagePort } from 'node:worker_threads'
+import { BroadcastChannel, threadId, workerData, type MessagePort } from 'node:worker_threads'
 import type { FastifyBaseLogger } from 'fastify'
-import { RpcError } from '@formcall/spec'
+import { ErrorCode, RpcError } from '@formcall/spec'
 import { UploadedFile, UploadedFiles, type FileInfo, type FileSource } from '../../bind/uploaded-file.js'
 import { asDownload } from '../../respond/download.js'
 import { serializeResult, toRpcError } from '../../respond/envelope.js'
 import { listMethods, resolveMethod, type MethodsObject } from '../resolve-method.js'
-import { runInCallContext } from '../call-context.js'
+import { activeCallContext, runInCallContext, type CallContext } from '../call-context.js'
 import { methodsOf } from '../../load-methods.js'
 import { importModule } from '../../import-module.js'
 import { CreditReceiver, CreditSender } from './credit-flow.js'
-import type { CallTask, LogLevel, MainToWorker, StartupData, WorkerToMain } from './messages.js'
+import type { CallTask, LogLevel, MainToWorker, RecyclePolicy, StartupData, WorkerFault, WorkerToMain } from './messages.js'
 
-const { methodsModule } = workerData as StartupData
+const { methodsModule, recycle, faults } = workerData as StartupData
+
+/**
+ * The calls this worker runs and whether it should leave the pool. Errors nothing catches are attributed here; a
+ * worker retires (exits when idle, and the pool starts a fresh one) after an error no running call owns and, as
+ * {@link RecyclePolicy} says, after calls that left work behind.
+ */
+class WorkerLife {
+  readonly #running = new Set<WorkerCall>()
+  readonly #owners = new WeakMap<CallContext, WorkerCall>()
+  readonly #policy: RecyclePolicy
+  readonly #faults: BroadcastChannel
+  #retiring = false
+
+  constructor (policy: RecyclePolicy, faultsChannel: string) {
+    this.#policy = policy
+    this.#faults = new BroadcastChannel(faultsChannel)
+    this.#faults.unref()
+    process.on('uncaughtException', (err) => this.#uncaught(err))
+    process.on('unhandledRejection', (err) => this.#uncaught(err))
+  }
+
+  /** Runs `call` and decides, once it ended, whether this worker may take another. */
+  async run (call: WorkerCall): Promise<void> {
+    this.#running.add(call)
+    const before = this.#policy === 'after-leftovers' ? activeResources() : undefined
+    try {
+      await call.run()
+    } finally {
+      this.#running.delete(call)
+      if (this.#policy === 'after-every-call') this.#retire()
+      else if (before !== undefined && leftBehind(before, activeResources())) this.#retire()
+      else if (this.#retiring) this.#retire()
+    }
+  }
+
+  /** The context a call's method runs with, remembered so that errors from its leftovers find it. */
+  own (context: CallContext, call: WorkerCall): CallContext {
+    this.#owners.set(context, call)
+    return context
+  }
+
+  #uncaught (err: unknown): void {
+    const context = activeCallContext()
+    const owner = context === undefined ? undefined : this.#owners.get(context)
+    if (owner !== undefined && this.#running.has(owner)) {
+      // The running call's own code failed where it could not catch it: its call fails, and the thread, whose state
+      // that code left unknown, goes with it.
+      owner.failUncaught(err)
+      process.exit(1)
+    }
+    const error = toRpcError(err, { fromMethod: true, expose: true })
+    this.#faults.postMessage({ threadId, method: context?.method, error: error.toJSON() } satisfies WorkerFault)
+    this.#retiring = true
+    this.#retire()
+  }
+
+  /** Leaves the pool once no call runs here; a call handed over meanwhile finishes first. */
+  #retire (): void {
+    this.#retiring = true
+    // After piscina has sent the finished task's result: the pool sees the exit of an idle worker.
+    setImmediate(() => { if (this.#running.size === 0) process.exit(0) })
+  }
+}
+
+/** Counts of this thread's live handles and requests by kind (timers, sockets, file handles…). */
+function activeResources (): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  return counts
+}
+
+/** Whether some kind of resource is more numerous after a call than before it: work the call left running. */
+function leftBehind (before: Map<string, number>, after: Map<string, number>): boolean {
+  for (const [kind, count] of after) if (count > (before.get(kind) ?? 0)) return true
+  return false
+}
+
+const life = new WorkerLife(recycle, faults)
 const methods = methodsOf(await importModule(methodsModule)) as MethodsObject
 
 /** Runs one call; the piscina task settles when the worker is free again (after any download is sent). */
 export default async function runTask (task: CallTask | { list: true }): Promise<string[] | undefined> {
   if ('list' in task) return listMethods(methods)
-  const call = new WorkerCall(task)
-  await call.run()
+  await life.run(new WorkerCall(task))
   return undefined
 }
 
@@ -49,6 +129,17 @@ class WorkerCall {
     this.#port.postMessage(message, transfer)
   }
 
+  /** Fails the call with an exception its own code raised where nothing could catch it. */
+  failUncaught (err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err)
+    this.post({
+      t: 'error',
+      error: new RpcError(ErrorCode.WORKER_CRASHED,
+        `the method's worker crashed with an uncaught exception (${message}); it was replaced`).toJSON(),
+      fromMethod: true
+    })
+  }
+
   async run (): Promise<void> {
     // The call timeout counts from here (or from the upload's end, if later), not from when the call was queued.
     this.post({ t: 'start', threadId })
@@ -63,7 +154,8 @@ class WorkerCall {
         this.#controller.signal.throwIfAborted()
       }
       inMethod = true
-      const value = await runInCallContext({ ...context, signal: this.#controller.signal, log }, () => fn(...args))
+      const callContext = life.own({ ...context, signal: this.#controller.signal, log }, this)
+      const value = await runInCallContext(callContext, () => fn(...args))
       inMethod = false
       const download = asDownload(value)
       if (download === undefined) {

@@ -4,7 +4,9 @@ import { Piscina } from 'piscina'
 import { ErrorCode, RpcError } from '@formcall/spec'
 import type { Execution, Executor } from '../executor.js'
 import { CallBridge } from './call-bridge.js'
-import type { CallTask, StartupData } from './messages.js'
+import { randomUUID } from 'node:crypto'
+import { BroadcastChannel, type Worker } from 'node:worker_threads'
+import type { CallTask, RecyclePolicy, StartupData, WorkerFault } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
 import { toFileUrl } from '../../import-module.js'
 import { assertExportsMethods } from '../../load-methods.js'
@@ -36,6 +38,15 @@ export interface WorkerPoolOptions {
   execArgv?: string[]
   /** Add stack traces to method errors (the server's `exposeErrors`). */
   exposeErrors?: boolean
+  /**
+   * When a worker leaves the pool between calls. `after-errors` (default): after an exception no running call owns
+   * (a timer a finished method left behind). `after-leftovers`: also after a call that left timers, sockets or other
+   * handles running (costs a fresh worker, ~30 ms of CPU, per such call). `after-every-call`: no call ever shares a
+   * thread with what an earlier call left.
+   */
+  recycle?: RecyclePolicy
+  /** Where workers' errors that no call owns are logged. Default: nowhere (the plugin passes Fastify's logger). */
+  log?: { warn (obj: object, msg: string): void }
 }
 
 const WORKER_BOOT = new URL('./worker-boot.mjs', import.meta.url)
@@ -63,9 +74,15 @@ export class WorkerExecutor implements Executor {
   #closing = false
   readonly #exposeErrors: boolean
   readonly #callsPerWorker: number
+  readonly #workers: number
+  readonly #faults: BroadcastChannel
+  /** Threads the pool let go (stopped, retired) that have not exited yet: stuck in native code, or exiting. */
+  readonly #lingering = new Set<Worker>()
+  readonly #tracked = new WeakSet<Worker>()
 
   constructor (options: WorkerPoolOptions) {
     const workers = options.workers ?? Math.max(8, 4 * availableParallelism())
+    const faultsChannel = `formcall-pool-faults-${randomUUID()}`
     const callsPerWorker = options.callsPerWorker ?? 1
     this.#callsPerWorker = callsPerWorker
     const slots = workers * callsPerWorker
@@ -86,11 +103,44 @@ export class WorkerExecutor implements Executor {
       atomics: 'disabled',
       idleTimeout: Number.MAX_SAFE_INTEGER,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
-      workerData: { methodsModule: this.#methodsModule, entry: WORKER_ENTRY.href } satisfies StartupData,
+      workerData: {
+        methodsModule: this.#methodsModule,
+        entry: WORKER_ENTRY.href,
+        recycle: options.recycle ?? 'after-errors',
+        faults: faultsChannel
+      } satisfies StartupData,
       execArgv: options.execArgv ?? []
     })
     // Errors of a worker with no call running (a stray timer after its call finished) must not crash the server.
     this.#pool.on('error', () => {})
+    this.#workers = workers
+    this.#faults = new BroadcastChannel(faultsChannel)
+    this.#faults.unref()
+    this.#faults.onmessage = (event) => {
+      const fault = (event as { data: WorkerFault }).data
+      options.log?.warn({ threadId: fault.threadId, method: fault.method, error: fault.error },
+        'a pool worker raised an error no running call owns (work a finished call left behind); the worker retires')
+    }
+    this.#pool.on('workerCreate', () => this.#trackThreads())
+    this.#pool.on('workerDestroy', (worker: { id: number }) => this.#letGo(worker.id))
+    // The first workers were created inside piscina's constructor, before the listener above.
+    this.#trackThreads()
+  }
+
+  /** Watches every thread the pool has, so one it lets go is counted until it has really exited. */
+  #trackThreads (): void {
+    for (const thread of this.#pool.threads) {
+      if (this.#tracked.has(thread)) continue
+      this.#tracked.add(thread)
+      thread.once('exit', () => this.#lingering.delete(thread))
+    }
+  }
+
+  #letGo (threadId: number): void {
+    for (const thread of this.#pool.threads) {
+      // An untracked thread cannot be watched for its exit (it may have exited already): not counted.
+      if (thread.threadId === threadId && this.#tracked.has(thread)) this.#lingering.add(thread)
+    }
   }
 
   /**
@@ -124,7 +174,28 @@ export class WorkerExecutor implements Executor {
     }
   }
 
-  async run ({ method, args, context, uploadComplete, uploadHold }: Execution): Promise<unknown> {
+  async run (execution: Execution): Promise<unknown> {
+    // A thread the pool let go but that has not exited (a method stuck in native code ignores termination) still
+    // holds memory and maybe a core, and the pool has started its replacement: past the pool's size in such threads,
+    // new calls are refused rather than let threads grow without bound.
+    if (this.#lingering.size >= this.#workers) {
+      throw new RpcError(ErrorCode.OVERLOADED,
+        `${this.#lingering.size} stopped worker threads have not exited yet (methods stuck in native code); retry later`)
+    }
+    return await this.#attempt(execution, 1)
+  }
+
+  /**
+   * One try at running the call on a worker. A worker that exits before the call started on it (it was retiring when
+   * the pool handed it the call) consumed nothing of the call, not even its upload: the call then gets `retries`
+   * more tries on other workers.
+   */
+  async #attempt (execution: Execution, retries: number): Promise<unknown> {
+    const { method, args, context, uploadComplete, uploadHold } = execution
+    let retry!: (outcome: Promise<unknown>) => void
+    // This try is over and its bridge must not answer for the call (a dead port would read as an abandoned call).
+    let retrying = false
+    const retried = new Promise<unknown>((resolve) => { retry = resolve })
     const { port1, port2 } = new MessageChannel()
     const bridge = new CallBridge(port1, context)
     const taskArgs = bridge.encodeArgs(args)
@@ -197,7 +268,15 @@ export class WorkerExecutor implements Executor {
         `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`))
       port2.close()
     }
-    done.catch((err: unknown) => bridge.fail(stopReason ?? poolErrorToRpc(err, this.#pool.options.maxQueue)))
+    done.catch((err: unknown) => {
+      if (retries > 0 && bridge.threadId === undefined && stopReason === undefined && !context.signal.aborted && isWorkerExit(err)) {
+        uploadHold?.resume()
+        retrying = true
+        retry(this.#attempt(execution, retries - 1))
+        return
+      }
+      bridge.fail(stopReason ?? poolErrorToRpc(err, this.#pool.options.maxQueue))
+    })
       .finally(() => {
         finished = true
         clearTimeout(timer)
@@ -207,9 +286,9 @@ export class WorkerExecutor implements Executor {
         // port1 is left open: the worker closes the channel after its last message, and closing it here could drop
         // an outcome still in flight (the task's own completion travels on another port).
         release()
-        bridge.taskEnded()
+        if (!retrying) bridge.taskEnded()
       })
-    return await bridge.outcome
+    return await Promise.race([bridge.outcome, retried])
   }
 
   #terminateThread (threadId: number): void {
@@ -227,8 +306,13 @@ export class WorkerExecutor implements Executor {
     const deadline = Date.now() + graceMs
     while (this.#running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
     for (const cancel of [...this.#running]) cancel()
+    this.#faults.close()
     await this.#pool.destroy()
   }
+}
+
+function isWorkerExit (err: unknown): boolean {
+  return err instanceof Error && /worker exited with code|terminat/i.test(err.message)
 }
 
 function poolErrorToRpc (err: unknown, maxQueue: number): RpcError {
