@@ -22,7 +22,7 @@ export interface StartupData {
   entry: string
   /** When a worker retires between calls; see {@link RecyclePolicy}. */
   recycle: RecyclePolicy
-  /** Name of the BroadcastChannel on which workers report {@link WorkerFault}s to the pool. */
+  /** Name of the BroadcastChannel on which workers send the pool {@link PoolNotice}s. */
   faults: string
 }
 
@@ -34,7 +34,14 @@ export interface StartupData {
  */
 export type RecyclePolicy = 'after-errors' | 'after-leftovers' | 'after-every-call'
 
-/** What a worker reports on the faults channel: an error no running call owned. */
+/**
+ * What a worker tells the pool beside its calls: an error no running call owned (`fault`), or that it should leave
+ * the pool (`retire`). A worker does not exit by itself: a result it posted just before could be lost, so the pool
+ * terminates it once no call of it is running.
+ */
+export type PoolNotice = { readonly t: 'fault' } & WorkerFault | { readonly t: 'retire', readonly threadId: number }
+
+/** An error no running call owned. */
 export interface WorkerFault {
   readonly threadId: number
   /** The method whose call left the failing work behind, when known. */

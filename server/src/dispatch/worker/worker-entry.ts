@@ -20,7 +20,7 @@ import { activeCallContext, runInCallContext, type CallContext } from '../call-c
 import { methodsOf } from '../../load-methods.js'
 import { importModule } from '../../import-module.js'
 import { CreditReceiver, CreditSender } from './credit-flow.js'
-import type { CallTask, LogLevel, MainToWorker, RecyclePolicy, StartupData, WorkerFault, WorkerToMain } from './messages.js'
+import type { CallTask, LogLevel, MainToWorker, PoolNotice, RecyclePolicy, StartupData, WorkerToMain } from './messages.js'
 
 const { methodsModule, recycle, faults } = workerData as StartupData
 
@@ -54,7 +54,6 @@ class WorkerLife {
       this.#running.delete(call)
       if (this.#policy === 'after-every-call') this.#retire()
       else if (before !== undefined && leftBehind(before, activeResources())) this.#retire()
-      else if (this.#retiring) this.#retire()
     }
   }
 
@@ -74,16 +73,15 @@ class WorkerLife {
       process.exit(1)
     }
     const error = toRpcError(err, { fromMethod: true, expose: true })
-    this.#faults.postMessage({ threadId, method: context?.method, error: error.toJSON() } satisfies WorkerFault)
-    this.#retiring = true
+    this.#faults.postMessage({ t: 'fault', threadId, method: context?.method, error: error.toJSON() } satisfies PoolNotice)
     this.#retire()
   }
 
-  /** Leaves the pool once no call runs here; a call handed over meanwhile finishes first. */
+  /** Asks the pool to end this worker once no call runs on it; a call handed over meanwhile finishes first. */
   #retire (): void {
+    if (this.#retiring) return
     this.#retiring = true
-    // After piscina has sent the finished task's result: the pool sees the exit of an idle worker.
-    setImmediate(() => { if (this.#running.size === 0) process.exit(0) })
+    this.#faults.postMessage({ t: 'retire', threadId } satisfies PoolNotice)
   }
 }
 

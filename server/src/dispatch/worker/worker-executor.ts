@@ -6,7 +6,7 @@ import type { Execution, Executor } from '../executor.js'
 import { CallBridge } from './call-bridge.js'
 import { randomUUID } from 'node:crypto'
 import { BroadcastChannel, type Worker } from 'node:worker_threads'
-import type { CallTask, RecyclePolicy, StartupData, WorkerFault } from './messages.js'
+import type { CallTask, PoolNotice, RecyclePolicy, StartupData } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
 import { toFileUrl } from '../../import-module.js'
 import { assertExportsMethods } from '../../load-methods.js'
@@ -79,6 +79,10 @@ export class WorkerExecutor implements Executor {
   /** Threads the pool let go (stopped, retired) that have not exited yet: stuck in native code, or exiting. */
   readonly #lingering = new Set<Worker>()
   readonly #tracked = new WeakSet<Worker>()
+  /** Threads that asked to leave the pool; each is terminated once no call runs on it. */
+  readonly #retiring = new Set<number>()
+  /** Calls started and not yet finished, by thread. */
+  readonly #busy = new Map<number, number>()
 
   constructor (options: WorkerPoolOptions) {
     const workers = options.workers ?? Math.max(8, 4 * availableParallelism())
@@ -117,8 +121,13 @@ export class WorkerExecutor implements Executor {
     this.#faults = new BroadcastChannel(faultsChannel)
     this.#faults.unref()
     this.#faults.onmessage = (event) => {
-      const fault = (event as { data: WorkerFault }).data
-      options.log?.warn({ threadId: fault.threadId, method: fault.method, error: fault.error },
+      const notice = (event as { data: PoolNotice }).data
+      if (notice.t === 'retire') {
+        this.#retiring.add(notice.threadId)
+        this.#endIfRetiredAndIdle(notice.threadId)
+        return
+      }
+      options.log?.warn({ threadId: notice.threadId, method: notice.method, error: notice.error },
         'a pool worker raised an error no running call owns (work a finished call left behind); the worker retires')
     }
     this.#pool.on('workerCreate', () => this.#trackThreads())
@@ -134,6 +143,20 @@ export class WorkerExecutor implements Executor {
       this.#tracked.add(thread)
       thread.once('exit', () => this.#lingering.delete(thread))
     }
+  }
+
+  #endIfRetiredAndIdle (threadId: number): void {
+    if (!this.#retiring.has(threadId) || (this.#busy.get(threadId) ?? 0) > 0) return
+    this.#retiring.delete(threadId)
+    this.#terminateThread(threadId)
+  }
+
+  /** Counts a call on its thread from its start until its task ended. */
+  #countBusy (threadId: number, delta: 1 | -1): void {
+    const count = (this.#busy.get(threadId) ?? 0) + delta
+    if (count > 0) this.#busy.set(threadId, count)
+    else this.#busy.delete(threadId)
+    if (delta < 0) this.#endIfRetiredAndIdle(threadId)
   }
 
   #letGo (threadId: number): void {
@@ -182,7 +205,8 @@ export class WorkerExecutor implements Executor {
       throw new RpcError(ErrorCode.OVERLOADED,
         `${this.#lingering.size} stopped worker threads have not exited yet (methods stuck in native code); retry later`)
     }
-    return await this.#attempt(execution, 1)
+    // Each retry found a worker that was leaving; with every worker recycling at once, that can be all of them.
+    return await this.#attempt(execution, this.#workers + 1)
   }
 
   /**
@@ -202,7 +226,13 @@ export class WorkerExecutor implements Executor {
     // Until the method runs on a worker nobody reads the upload: waiting for a lane or in the pool's queue is the
     // server's doing, not the client stalling.
     uploadHold?.pause()
-    void bridge.started.then(() => uploadHold?.resume(), () => uploadHold?.resume())
+    // The start and the task's end arrive on different ports, so either may come first: count once, uncount once.
+    let busyOn: number | undefined
+    let taskOver = false
+    void bridge.started.then(() => {
+      uploadHold?.resume()
+      if (!taskOver && bridge.threadId !== undefined) this.#countBusy(busyOn = bridge.threadId, 1)
+    }, () => uploadHold?.resume())
     const release = bridge.hasFiles ? await this.#lanes.acquire(context.signal) : () => {}
     const terminate = new AbortController()
     const shared = this.#callsPerWorker > 1
@@ -286,6 +316,8 @@ export class WorkerExecutor implements Executor {
         // port1 is left open: the worker closes the channel after its last message, and closing it here could drop
         // an outcome still in flight (the task's own completion travels on another port).
         release()
+        taskOver = true
+        if (busyOn !== undefined) this.#countBusy(busyOn, -1)
         if (!retrying) bridge.taskEnded()
       })
     return await Promise.race([bridge.outcome, retried])
