@@ -288,6 +288,21 @@ describe('the packed packages, installed from their tarballs', () => {
     assert.throws(() => require.resolve('tsx'), { code: 'MODULE_NOT_FOUND' })
   })
 
+  it('without tsx, a TypeScript methods module is refused at start with a message naming tsx and the fix, in both modes', { timeout: 60_000 }, async () => {
+    const dir = inConsumer('typescript-without-tsx')
+    await mkdir(dir)
+    // An enum: TypeScript that no version of Node's own type stripping runs, so the outcome is the same on 20 and 24.
+    await writeFile(join(dir, 'methods.ts'), 'enum Greeting { Hello = "hello" }\nexport default { greet: (name: string): string => `${Greeting.Hello} ${name}` }\n')
+    for (const isolation of ['worker', 'inline']) {
+      const result = await runCommand(inConsumer('node_modules', '.bin', 'formcall'),
+        ['serve', 'methods.ts', '--port', '0', '--isolation', isolation], { cwd: dir, env: consumerEnv(), timeoutMs: 30_000, allowFailure: true })
+      assert.equal(result.code, 1, `${isolation}: ${result.stdout}${result.stderr}`)
+      assert.match(result.stderr, /methods\.ts/, isolation)
+      assert.match(result.stderr, /needs tsx to load here: install it \(npm install tsx\) or compile the module to JavaScript/, isolation)
+      assert.equal(result.stderr.trim().split('\n').length, 1, `${isolation}: one line: ${result.stderr}`)
+    }
+  })
+
   it('the cli-server example compiles with tsc and the formcall bin serves it in worker threads with plain node', { timeout: 90_000 }, async () => {
     const example = inConsumer('cli-server')
     await runCommand(node, [tsc(), '-p', '.'], { cwd: example, env: consumerEnv(), timeoutMs: 60_000 })

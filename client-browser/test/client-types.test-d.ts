@@ -7,11 +7,8 @@ import type { Client, DownloadedBlob } from '../src/index.js'
 interface UploadedFile { readonly [FILE_BRAND]: true; readonly filename: string | null }
 /** What the server's download() helper returns. */
 interface Download { readonly [DOWNLOAD_BRAND]: true }
-/** The context the server passes every method last; the client drops it. */
-interface CallContext { readonly signal: AbortSignal; readonly headers: Record<string, string> }
-
 declare const methods: {
-  echo: (text: string, ctx: CallContext) => string
+  echo: (text: string, times?: number) => string
   files: {
     digest: (file: UploadedFile, algorithm: 'sha256' | 'sha1') => Promise<{ hex: string }>
     gallery: (input: { title: string; photos: UploadedFile[] }) => number
@@ -39,8 +36,10 @@ void api.files.digest('not a file', 'sha256')
 void api.files.digest(file, 'md5')
 // @ts-expect-error no such method
 void api.files.remove('x')
-// @ts-expect-error the context parameter is the server's, not the caller's
-void api.echo('hi', { signal: new AbortController().signal, headers: {} })
+// Every parameter the method declares is the caller's (methods read their context with callContext()).
+void api.echo('hi', 2)
+// @ts-expect-error a parameter's type holds
+void api.echo('hi', 'twice')
 // @ts-expect-error a download result is a DownloadedBlob, not a string
 export const notText: Promise<string> = api.files.export('2026-11')
 

@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process'
 export interface CommandResult {
   readonly stdout: string
   readonly stderr: string
+  /** The exit code (only ever non-zero with `allowFailure`). */
+  readonly code: number | null
   /** Wall-clock milliseconds from spawn to exit. */
   readonly ms: number
 }
@@ -16,6 +18,8 @@ export interface CommandOptions {
   timeoutMs: number
   /** Kills the command and everything it started when aborted (a test's clean-up of a command left running). */
   signal?: AbortSignal
+  /** Resolve with the code instead of rejecting when the command exits non-zero (a test of a failing command). */
+  allowFailure?: boolean
 }
 
 /**
@@ -59,10 +63,10 @@ export async function runCommand (command: string, args: readonly string[], opti
   const shown = `${command} ${args.join(' ')} (in ${options.cwd})`
   if (options.signal?.aborted === true) throw new Error(`${shown} was stopped: ${String(options.signal.reason)}`)
   if (timedOut) throw new Error(`${shown} did not finish within ${options.timeoutMs} ms; its output:\n${stdout}\n${stderr}`)
-  if (outcome.code !== 0) {
+  if (outcome.code !== 0 && options.allowFailure !== true) {
     throw new Error(`${shown} exited with ${outcome.code ?? outcome.signal}; its output:\n${stdout}\n${stderr}`)
   }
-  return { stdout, stderr, ms }
+  return { stdout, stderr, code: outcome.code, ms }
 }
 
 /** Kills a process group started by `runCommand`, ignoring one that has already gone. */
