@@ -27,6 +27,8 @@ export class FileSlot implements FileSource {
   #partEnded = false
   #error: Error | undefined
   #abandoned = false
+  /** The request is over and the spool gone: nothing more can be read from this slot. */
+  #closed: Error | undefined
   #readyWaiters: Array<{ resolve: (info: FileInfo) => void, reject: (err: Error) => void }> = []
 
   constructor (field: string, owner: SlotOwner) {
@@ -48,8 +50,8 @@ export class FileSlot implements FileSource {
     // `text()` reject with it, also when they start after the failure.
     out.on('error', () => {})
     this.#out = out
-    if (this.#error !== undefined) {
-      const err = this.#error
+    if (this.#error !== undefined || this.#closed !== undefined) {
+      const err = this.#error ?? this.#closed as Error
       process.nextTick(() => out.destroy(err))
     } else if (this.#part !== undefined) {
       this.#connect()
@@ -108,6 +110,17 @@ export class FileSlot implements FileSource {
     this.#drain()
   }
 
+  /**
+   * The request is over (its response sent, or its client gone) and its spool files are about to be removed. A reader
+   * still reading from the spool, or one that opens later, fails with `err`: even a part that arrived whole cannot be
+   * read once its spool is gone, and a stream that stops without ending or failing would hang its reader.
+   */
+  close (err: Error): void {
+    this.#closed ??= err
+    const out = this.#out
+    if (out !== undefined && this.#spool !== undefined && !out.readableEnded) out.destroy(err)
+  }
+
   #connect (): void {
     const out = this.#out as PassThrough
     if (this.#spool !== undefined) this.#readSpool(out)
@@ -115,7 +128,14 @@ export class FileSlot implements FileSource {
   }
 
   #readSpool (out: PassThrough): void {
-    const reader = (this.#spool as Spool).createReadStream()
+    let reader: Readable
+    try {
+      reader = (this.#spool as Spool).createReadStream()
+    } catch (err) {
+      // The spool is gone already (the request ended): the reader fails rather than the process.
+      out.destroy(this.#closed ?? err as Error)
+      return
+    }
     // pipe() forwards no errors, and a spool that fails (its budget exceeded, the upload failed) destroys its readers
     // with the error: unhandled, that would be an uncaught exception. The reader's stream fails instead.
     reader.on('error', (err) => out.destroy(err))

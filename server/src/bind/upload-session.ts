@@ -149,8 +149,10 @@ export class UploadSession implements SlotOwner {
     for (const group of this.#groups.values()) group.end()
   }
 
-  /** Removes every spool file. Safe to call more than once. */
+  /** Removes every spool file; readers still reading from one fail. Safe to call more than once. */
   cleanup (): void {
+    const over = this.#failure ?? new RpcError(ErrorCode.ABORTED, 'the request is over: its files can no longer be read')
+    for (const slot of this.#allSlots()) slot.close(over)
     for (const spool of this.#spools) spool.destroy()
     this.#spools.clear()
   }

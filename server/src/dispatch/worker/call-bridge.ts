@@ -134,10 +134,11 @@ export class CallBridge {
         this.threadId = message.threadId
         this.#markStarted()
         break
-      case 'ready': void this.#sendInfo(message.file); break
-      case 'open': void this.#open(message.file); break
+      // These run in the main thread on the worker's behalf: whatever they throw fails that file, never the process.
+      case 'ready': this.#sendInfo(message.file).catch((err: unknown) => this.#failFile(message.file, err)); break
+      case 'open': this.#open(message.file).catch((err: unknown) => this.#failFile(message.file, err)); break
       case 'ack': this.#senders.get(message.file)?.ack(message.n); break
-      case 'next': void this.#next(message.group); break
+      case 'next': this.#next(message.group).catch((err: unknown) => this.#post({ t: 'items-fail', group: message.group, error: asRpcError(err).toJSON() })); break
       case 'result': this.#finish(new SerializedResult(message.json), true); break
       case 'error': this.#finish(RpcError.fromJSON(message.error), false); break
       case 'download': {
@@ -171,6 +172,10 @@ export class CallBridge {
     } catch (err) {
       this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
     }
+  }
+
+  #failFile (index: number, err: unknown): void {
+    this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
   }
 
   async #open (index: number): Promise<void> {

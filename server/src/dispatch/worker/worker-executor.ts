@@ -233,7 +233,19 @@ export class WorkerExecutor implements Executor {
       uploadHold?.resume()
       if (!taskOver && bridge.threadId !== undefined) this.#countBusy(busyOn = bridge.threadId, 1)
     }, () => uploadHold?.resume())
-    const release = bridge.hasFiles ? await this.#lanes.acquire(context.signal) : () => {}
+    let release = (): void => {}
+    if (bridge.hasFiles) {
+      try {
+        release = await this.#lanes.acquire(context.signal)
+      } catch (err) {
+        // Refused or aborted while waiting for a lane: the channel never reached a worker, and an open port with a
+        // listener would keep the process alive.
+        port1.close()
+        port2.close()
+        uploadHold?.resume()
+        throw err
+      }
+    }
     const terminate = new AbortController()
     const shared = this.#callsPerWorker > 1
     let stopReason: RpcError | undefined
