@@ -15,6 +15,7 @@ import { sha256 } from './support/bytes.js'
 import type poolMethods from './support/pool-methods.js'
 import { POOL_METHODS } from './support/pool-server.js'
 import { SeededRandom, testSeed } from './support/seeded-random.js'
+import { postJson } from './support/raw-http.js'
 import { startServer, type RunningServer } from './support/start-server.js'
 import { waitFor } from './support/wait.js'
 
@@ -103,5 +104,14 @@ describe('a mixed load against a server with default options', () => {
     assert.equal(wrongAnswers, 0, 'every small call got its own params back')
     assert.equal(wrongDigests, 0, 'every upload arrived with the client\'s size and SHA-256')
     await waitFor(async () => (await server.tmpFiles()).length === 0, 'the spool directory to be empty')
+  })
+
+  it('a batch of the default maximum size (100 calls) is answered in full, with no OVERLOADED entry', async () => {
+    const batch = Array.from({ length: 100 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'echo', params: [id] }))
+    const res = await postJson(server.url, batch)
+    assert.equal(res.status, 200, res.text)
+    const answers = res.json() as Array<{ id: number, result?: number, error?: unknown }>
+    assert.equal(answers.length, 100)
+    assert.deepEqual(answers.filter((answer) => answer.result !== answer.id), [])
   })
 })

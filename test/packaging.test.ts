@@ -128,7 +128,7 @@ describe('the packed packages, installed from their tarballs', () => {
   const vite = (): string => inConsumer('node_modules', 'vite', 'bin', 'vite.js')
 
   const start = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Child => {
-    const child = startChild(command, args, { cwd, env: consumerEnv(env) })
+    const child = startChild(command, args, { cwd, env: consumerEnv(env), detached: true })
     children.push(child)
     return child
   }

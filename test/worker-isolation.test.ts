@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test'
 import { ErrorCode } from '@formcall/spec'
 import { PoolChannel } from './support/pool-channel.js'
 import { callJson, startPoolServer, threadCount, type PoolServer } from './support/pool-server.js'
+import { postJson } from './support/raw-http.js'
 import { waitFor } from './support/wait.js'
 
 const PATIENCE = 20_000
@@ -95,6 +96,24 @@ describe('work a call leaves behind', () => {
   })
 })
 
+describe('recycle: after-every-call (two workers)', () => {
+  let server: PoolServer
+  before(async () => { server = await startPoolServer({ workers: 2, recycle: 'after-every-call' }) })
+  after(async () => await server.close())
+
+  test('every call runs on a thread no earlier call used, and none fails while workers come and go', async () => {
+    const threads: number[] = []
+    await Promise.all([0, 1, 2].map(async () => {
+      for (let i = 0; i < 10; i++) {
+        const answer = await callJson(server.url, 'whoami', [])
+        assert.equal(answer.status, 200, JSON.stringify(answer.body))
+        threads.push((answer.body.result as { threadId: number }).threadId)
+      }
+    }))
+    assert.equal(new Set(threads).size, threads.length)
+  })
+})
+
 describe('threads stuck in native code (one worker, 300 ms call timeout)', () => {
   let server: PoolServer
   before(async () => { server = await startPoolServer({ workers: 1, callTimeout: 300 }) })
@@ -105,9 +124,10 @@ describe('threads stuck in native code (one worker, 300 ms call timeout)', () =>
     const stuck = await callJson(server.url, 'crash.blockInNative', [3000])
     assert.equal(stuck.status, 504, JSON.stringify(stuck.body))
     assert.equal((stuck.body.error as { code: number }).code, ErrorCode.CALL_TIMEOUT)
-    const refused = await callJson(server.url, 'echo', ['while stuck'])
-    assert.equal(refused.status, 503, JSON.stringify(refused.body))
-    assert.match((refused.body.error as { message: string }).message, /not exited yet/)
+    const refused = await postJson(server.url, { method: 'echo', params: ['while stuck'] })
+    assert.equal(refused.status, 503, refused.text)
+    assert.equal(refused.headers['retry-after'], '1', 'an overload says when to come back')
+    assert.match(refused.json().error.message, /not exited yet/)
     assert.ok(await threadCount() <= baseline + 1, 'at most the replacement thread beside the stuck one')
     await waitFor(async () => (await callJson(server.url, 'echo', ['after'])).status === 200, 'the stuck thread exits', PATIENCE)
   })

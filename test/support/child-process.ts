@@ -67,7 +67,15 @@ export function startChild (command: string, args: string[], options: { cwd?: st
     },
     exited,
     stop: async () => {
-      if (!hasExited) child.kill('SIGTERM')
+      if (!hasExited) {
+        // A detached child leads its own process group: stopping it stops what it started too (npx → the server),
+        // whose open pipes would otherwise keep the test's process alive.
+        if (options.detached === true && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGTERM')
+          } catch {}
+        } else child.kill('SIGTERM')
+      }
       return await exited
     }
   }

@@ -41,6 +41,12 @@ export type RecyclePolicy = 'after-errors' | 'after-leftovers' | 'after-every-ca
  */
 export type PoolNotice = { readonly t: 'fault' } & WorkerFault | { readonly t: 'retire', readonly threadId: number }
 
+/**
+ * The message of the error a retiring worker's task fails with when a call reaches it anyway (the pool had not yet
+ * heard it retire): the call did not start, so the pool runs it on another worker. Followed by the thread id.
+ */
+export const RETIRING = 'formcall worker retiring: '
+
 /** An error no running call owned. */
 export interface WorkerFault {
   readonly threadId: number

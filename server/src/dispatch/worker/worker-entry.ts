@@ -20,7 +20,7 @@ import { activeCallContext, runInCallContext, type CallContext } from '../call-c
 import { methodsOf } from '../../load-methods.js'
 import { importModule } from '../../import-module.js'
 import { CreditReceiver, CreditSender } from './credit-flow.js'
-import type { CallTask, LogLevel, MainToWorker, PoolNotice, RecyclePolicy, StartupData, WorkerToMain } from './messages.js'
+import { RETIRING, type CallTask, type LogLevel, type MainToWorker, type PoolNotice, type RecyclePolicy, type StartupData, type WorkerToMain } from './messages.js'
 
 const { methodsModule, recycle, faults } = workerData as StartupData
 
@@ -46,6 +46,8 @@ class WorkerLife {
 
   /** Runs `call` and decides, once it ended, whether this worker may take another. */
   async run (call: WorkerCall): Promise<void> {
+    // Once retiring, no new call starts here, so none sees what made this worker retire; the pool retries it.
+    if (this.#retiring) throw new Error(`${RETIRING}${threadId}`)
     this.#running.add(call)
     const before = this.#policy === 'after-leftovers' ? activeResources() : undefined
     try {
@@ -98,8 +100,10 @@ function leftBehind (before: Map<string, number>, after: Map<string, number>): b
   return false
 }
 
-const life = new WorkerLife(recycle, faults)
+// The module first: an error loading it must reach the pool as this worker's failure to start (with its message),
+// not as a stray error.
 const methods = methodsOf(await importModule(methodsModule)) as MethodsObject
+const life = new WorkerLife(recycle, faults)
 
 /** Runs one call; the piscina task settles when the worker is free again (after any download is sent). */
 export default async function runTask (task: CallTask | { list: true }): Promise<string[] | undefined> {

@@ -6,7 +6,7 @@ import type { Execution, Executor } from '../executor.js'
 import { CallBridge } from './call-bridge.js'
 import { randomUUID } from 'node:crypto'
 import { BroadcastChannel, type Worker } from 'node:worker_threads'
-import type { CallTask, PoolNotice, RecyclePolicy, StartupData } from './messages.js'
+import { RETIRING, type CallTask, type PoolNotice, type RecyclePolicy, type StartupData } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
 import { toFileUrl } from '../../import-module.js'
 import { assertExportsMethods } from '../../load-methods.js'
@@ -49,6 +49,11 @@ export interface WorkerPoolOptions {
   log?: { warn (obj: object, msg: string): void }
 }
 
+/**
+ * Tries a call gets on further workers when the one it was handed to left before running it. Such a try costs
+ * nothing of the call's upload; the bound only stops a pool whose workers keep dying at boot from looping forever.
+ */
+const MAX_RETRIES = 64
 const WORKER_BOOT = new URL('./worker-boot.mjs', import.meta.url)
 // The compiled worker-entry.js beside this file in a package; its TypeScript source inside formcall's repository.
 const WORKER_ENTRY = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
@@ -205,8 +210,9 @@ export class WorkerExecutor implements Executor {
       throw new RpcError(ErrorCode.OVERLOADED,
         `${this.#lingering.size} stopped worker threads have not exited yet (methods stuck in native code); retry later`)
     }
-    // Each retry found a worker that was leaving; with every worker recycling at once, that can be all of them.
-    return await this.#attempt(execution, this.#workers + 1)
+    // Each retry found a worker that was leaving (or was ended while the call was on its way to it); when workers
+    // recycle after every call that happens often, and a call may meet several before a fresh one takes it.
+    return await this.#attempt(execution, MAX_RETRIES)
   }
 
   /**
@@ -311,10 +317,17 @@ export class WorkerExecutor implements Executor {
       port2.close()
     }
     done.catch((err: unknown) => {
-      if (retries > 0 && bridge.threadId === undefined && stopReason === undefined && !context.signal.aborted && isWorkerExit(err)) {
+      const retiring = retiringThread(err)
+      if (retiring !== undefined) {
+        this.#retiring.add(retiring)
+        this.#endIfRetiredAndIdle(retiring)
+      }
+      if (retries > 0 && bridge.threadId === undefined && stopReason === undefined && !context.signal.aborted &&
+        (retiring !== undefined || isWorkerExit(err))) {
         uploadHold?.resume()
         retrying = true
-        retry(this.#attempt(execution, retries - 1))
+        // A moment for the pool to replace the worker that left, rather than hand the call to the next one leaving.
+        retry(new Promise((resolve) => setTimeout(resolve, 2)).then(async () => await this.#attempt(execution, retries - 1)))
         return
       }
       bridge.fail(stopReason ?? poolErrorToRpc(err, this.#pool.options.maxQueue))
@@ -353,6 +366,12 @@ export class WorkerExecutor implements Executor {
     this.#faults.close()
     await this.#pool.destroy()
   }
+}
+
+/** The thread of a worker that refused a call because it is leaving the pool, if `err` says so. */
+function retiringThread (err: unknown): number | undefined {
+  if (!(err instanceof Error) || !err.message.startsWith(RETIRING)) return undefined
+  return Number(err.message.slice(RETIRING.length))
 }
 
 function isWorkerExit (err: unknown): boolean {
