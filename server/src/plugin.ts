@@ -141,6 +141,12 @@ function bodyWithin (ms: number, request: FastifyRequest, reply: FastifyReply, p
   payload.once('end', clear)
   payload.once('close', clear)
   bounded.once('close', clear)
+  // Answered without reading the body (415, 405, 413): the bound is moot, and nothing may be left to fail later.
+  reply.raw.once('finish', clear)
+  reply.raw.once('close', clear)
+  // Fastify reads the error from the body it parses; with no parser reading (an early answer), an 'error' event
+  // without a listener would end the process.
+  bounded.on('error', () => {})
   return bounded
 }
 
