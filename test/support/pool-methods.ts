@@ -7,6 +7,7 @@
  * imports only what the methods need; the server package itself is imported lazily by the one method that uses it.
  */
 import { digestFile } from './bytes.js'
+import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
@@ -144,9 +145,12 @@ export default {
     spin: () => {
       for (;;);
     },
-    /** Blocks its thread in native code (Atomics.wait) for `ms`: terminating the worker cannot end it sooner. */
+    /**
+     * Blocks its thread in native code for `ms`, waiting on a child process (`execFileSync`): terminating the worker
+     * cannot end it sooner. (Node 24 interrupts `Atomics.wait` on terminate; a synchronous child process it cannot.)
+     */
     blockInNative: (ms: number) => {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+      execFileSync('sleep', [String(ms / 1000)])
       return 'woke up'
     },
     /** Allocates until the heap limit. */
