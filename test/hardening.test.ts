@@ -151,3 +151,20 @@ for (const isolation of ['inline', 'worker'] as const) {
     })
   })
 }
+
+describe('HEAD when GET calls are enabled', () => {
+  let server: RunningServer
+  before(async () => { server = await startServer({ methods: fsMethods, enableGet: true }) })
+  after(async () => await server.close())
+
+  it('is answered as the GET would be, without a body', async () => {
+    const url = `${server.url}?json=${encodeURIComponent(JSON.stringify({ method: 'echo', params: ['head'] }))}`
+    const get = await fetch(url)
+    const head = await fetch(url, { method: 'HEAD' })
+    assert.equal(get.status, 200)
+    assert.equal(head.status, 200)
+    assert.equal(head.headers.get('content-type'), get.headers.get('content-type'))
+    assert.equal(await head.text(), '')
+    assert.deepEqual(await get.json(), { jsonrpc: '2.0', id: null, result: 'head' })
+  })
+})

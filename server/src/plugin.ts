@@ -71,7 +71,15 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
       sendError(reply, null, fastifyErrorToRpc(error, limits.callSize, settings.exposeErrors))
     })
 
+    const allowed = settings.enableGet ? ['POST', 'GET', 'HEAD', 'OPTIONS'] : ['POST', 'OPTIONS']
+    const notAllowed = (request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+      sendError(reply.header('allow', allowed.join(', ')), null, new RpcError(ErrorCode.HTTP_METHOD_NOT_ALLOWED,
+        `${request.method} is not accepted; POST the call${settings.enableGet ? ' or GET with ?json=<call>' : ''}`))
     scope.addHook('onRequest', async (request, reply) => {
+      // Before any body is read: a PUT with a large or oddly typed body is still answered 405, not 413 or 415.
+      if (!allowed.includes(request.method)) {
+        return notAllowed(request, reply)
+      }
       if (request.method === 'OPTIONS') return
       const refusal = origins.refusal(request)
       if (refusal !== undefined) return sendError(reply, null, new RpcError(ErrorCode.ORIGIN_NOT_ALLOWED, refusal))
@@ -103,7 +111,8 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
       method: ['GET', 'PUT', 'DELETE', 'PATCH'],
       url: settings.path,
       handler: async (request, reply) => {
-        if (request.method === 'GET' && settings.enableGet) {
+        // HEAD is GET without the body (Fastify strips it).
+        if ((request.method === 'GET' || request.method === 'HEAD') && settings.enableGet) {
           const query = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1))
           const text = firstOf(query, CALL_FIELD_NAMES)
           if (text === undefined) {
@@ -114,8 +123,8 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           }
           return await handleJsonCall(request, reply, text, { executor, settings, allowBatch: false })
         }
-        return sendError(reply, null, new RpcError(ErrorCode.HTTP_METHOD_NOT_ALLOWED,
-          `${request.method} is not accepted; POST the call${settings.enableGet ? ' or GET with ?json=<call>' : ''}`))
+        // Reached only by methods the onRequest hook let through; kept so every method has a clear answer.
+        return notAllowed(request, reply)
       }
     })
   })
