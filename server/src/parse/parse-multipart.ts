@@ -128,7 +128,7 @@ export function parseMultipart (
     part.on('limit', () => fail(sizeError()))
     const info: FileInfo = {
       field: name,
-      filename: isFile ? filename : null,
+      filename: isFile ? decodeFormFilename(filename) : null,
       type: isFile ? mimeType : (mimeType === 'text/plain' ? 'text/plain;charset=utf-8' : mimeType)
     }
     const max = isFile ? limits.fileSize : limits.fieldSize
@@ -174,3 +174,14 @@ function readCallPart (part: Readable, max: number, onText: (text: string) => vo
     if (size <= max) onText(Buffer.concat(chunks).toString('utf8'))
   })
 }
+
+/**
+ * A multipart filename as the user named the file. Browsers (the HTML standard's form encoding) and curl escape three
+ * characters inside the quoted filename: `"` as `%22`, CR as `%0D`, LF as `%0A`, and nothing else (a `%` stays as
+ * it is), so exactly these three are decoded.
+ */
+function decodeFormFilename (filename: string): string {
+  return filename.replace(/%22|%0D|%0A/gi, (escape) => ESCAPED[escape.toUpperCase()] as string)
+}
+
+const ESCAPED: Readonly<Record<string, string>> = { '%22': '"', '%0D': '\r', '%0A': '\n' }
