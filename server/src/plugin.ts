@@ -61,12 +61,6 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
 
     if (settings.bodyTimeout > 0) scope.addHook('preParsing', async (request, reply, payload) => bodyWithin(settings.bodyTimeout, request, reply, payload))
 
-    // A 503 (OVERLOADED, SHUTTING_DOWN) says when to come back, so clients and proxies retry instead of giving up.
-    scope.addHook('onSend', async (_request, reply, payload) => {
-      if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
-      return payload
-    })
-
     scope.setErrorHandler((error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       sendError(reply, null, fastifyErrorToRpc(error, limits.callSize, settings.exposeErrors))
     })
@@ -136,7 +130,8 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
  * are; their `json` part is timed by the multipart handler, their files by the idle-upload timeout.
  */
 function bodyWithin (ms: number, request: FastifyRequest, reply: FastifyReply, payload: Readable): Readable {
-  if (isMultipart(request)) return payload
+  // A body that has arrived whole already (most small calls: one packet) needs no bound and no extra stream.
+  if (request.raw.complete || isMultipart(request)) return payload
   const bounded = new PassThrough()
   payload.pipe(bounded)
   const timer = setTimeout(() => {

@@ -7,7 +7,10 @@ import { errorEnvelope, serializeSuccess } from './envelope.js'
 
 /** Sends an error envelope with its code's HTTP status. */
 export function sendError (reply: FastifyReply, id: CallId, error: RpcError): FastifyReply {
-  return reply.code(httpStatusOf(error.code)).type('application/json; charset=utf-8')
+  const status = httpStatusOf(error.code)
+  // A 503 (OVERLOADED, SHUTTING_DOWN) says when to come back, so clients and proxies retry instead of giving up.
+  if (status === 503) reply.header('retry-after', '1')
+  return reply.code(status).type('application/json; charset=utf-8')
     .send(JSON.stringify(errorEnvelope(id, error)))
 }
 
