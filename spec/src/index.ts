@@ -3,9 +3,10 @@ export {
   ErrorCode,
   APPLICATION_ERROR_HTTP_STATUS,
   errorInfo,
-  httpStatusOf
+  httpStatusOf,
+  statusRuleOf
 } from './error-codes.js'
-export type { RegisteredCode, ErrorCodeName } from './error-codes.js'
+export type { RegisteredCode, ErrorCodeName, StatusRule } from './error-codes.js'
 export { RpcError, isRpcError } from './rpc-error.js'
 export {
   DEFAULT_RPC_PATH,

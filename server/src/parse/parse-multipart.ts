@@ -129,7 +129,7 @@ export function parseMultipart (
     const info: FileInfo = {
       field: name,
       filename: isFile ? decodeFormFilename(filename) : null,
-      type: isFile ? mimeType : (mimeType === 'text/plain' ? 'text/plain;charset=utf-8' : mimeType)
+      type: isFile ? krpcTypeRepaired(mimeType) : (mimeType === 'text/plain' ? 'text/plain;charset=utf-8' : mimeType)
     }
     const max = isFile ? limits.fileSize : limits.fieldSize
     if (max >= partCap) {
@@ -185,3 +185,15 @@ function decodeFormFilename (filename: string): string {
 }
 
 const ESCAPED: Readonly<Record<string, string>> = { '%22': '"', '%0D': '\r', '%0A': '\n' }
+
+/**
+ * The media type krpc's Python client meant: it sends `str(mimetypes.guess_type(name))`, a tuple such as
+ * `('text/plain', None)` (or `(None, None)` when it could not guess), as the part's Content-Type. Any other value is
+ * kept as declared.
+ */
+function krpcTypeRepaired (type: string): string {
+  if (!type.startsWith('(')) return type
+  const guessed = /^\('([^']+)',[^)]*\)$/.exec(type)
+  if (guessed !== null) return guessed[1] as string
+  return /^\(none,[^)]*\)$/.test(type) ? 'application/octet-stream' : type
+}

@@ -1,13 +1,23 @@
 import type { FastifyReply } from 'fastify'
-import { httpStatusOf, type CallId, type RpcError } from '@formcall/spec'
+import { httpStatusOf, type CallId, type RpcError, type StatusRule } from '@formcall/spec'
 import type { Outcome } from '../dispatch/run-call.js'
 import { asDownload } from './download.js'
 import { sendDownload } from './send-download.js'
 import { errorEnvelope, serializeSuccess } from './envelope.js'
+import { lingerAfterAnswer } from './lingering-close.js'
 
-/** Sends an error envelope with its code's HTTP status. */
-export function sendError (reply: FastifyReply, id: CallId, error: RpcError): FastifyReply {
-  const status = httpStatusOf(error.code)
+/**
+ * Sends an error envelope with the HTTP status its code has under `rule` (PROTOCOL.md section 8: 200 for JSON-RPC
+ * and krpc calls, but for transport codes). An error sent before the request body has arrived (a refused
+ * origin, a wrong content type, a limit) closes the connection after a lingering read, so the client reads it
+ * instead of a reset, and the server does not read the rest of a body it refused.
+ */
+export function sendError (reply: FastifyReply, id: CallId, error: RpcError, rule: StatusRule = 'status'): FastifyReply {
+  if (!reply.request.raw.complete) {
+    reply.header('connection', 'close')
+    lingerAfterAnswer(reply.request.raw)
+  }
+  const status = httpStatusOf(error.code, rule)
   // A 503 (OVERLOADED, SHUTTING_DOWN) says when to come back, so clients and proxies retry instead of giving up.
   if (status === 503) reply.header('retry-after', '1')
   return reply.code(status).type('application/json; charset=utf-8')
@@ -21,19 +31,20 @@ export function sendError (reply: FastifyReply, id: CallId, error: RpcError): Fa
 export async function sendOutcome (reply: FastifyReply, id: CallId, outcome: Outcome, options: {
   notification: boolean
   expose: boolean
+  rule: StatusRule
 }): Promise<FastifyReply> {
   if (options.notification) return reply.code(204).send()
-  if (!outcome.ok) return sendError(reply, id, outcome.error)
+  if (!outcome.ok) return sendError(reply, id, outcome.error, options.rule)
   const download = asDownload(outcome.result)
   if (download !== undefined) {
     const failure = await sendDownload(reply, download, { expose: options.expose })
-    return failure === undefined ? reply : sendError(reply, id, failure)
+    return failure === undefined ? reply : sendError(reply, id, failure, options.rule)
   }
   let text: string
   try {
     text = serializeSuccess(id, outcome.result)
   } catch (err) {
-    return sendError(reply, id, err as RpcError)
+    return sendError(reply, id, err as RpcError, options.rule)
   }
   return reply.code(200).type('application/json; charset=utf-8').send(text)
 }

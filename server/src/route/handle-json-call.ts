@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, RpcError, type CallId } from '@formcall/spec'
+import { ErrorCode, RpcError, statusRuleOf, type CallId, type StatusRule } from '@formcall/spec'
 import type { ResolvedOptions } from '../options.js'
 import { idOf, parseJsonText, readCall } from '../parse/read-call.js'
 import { limitError } from '../parse/multipart-errors.js'
@@ -30,21 +30,21 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
     if (!reply.raw.writableFinished) controller.abort(new RpcError(ErrorCode.ABORTED, 'the client closed the connection'))
   })
 
-  const runOne = async (item: unknown): Promise<{ id: CallId, notification: boolean, outcome: Outcome }> => {
+  const runOne = async (item: unknown): Promise<{ id: CallId, notification: boolean, outcome: Outcome, rule: StatusRule }> => {
     let call
     try {
       call = readCall(item)
     } catch (err) {
-      return { id: idOf(item), notification: false, outcome: { ok: false, error: err as RpcError } }
+      return { id: idOf(item), notification: false, outcome: { ok: false, error: err as RpcError }, rule: statusRuleOf(item) }
     }
     const context = makeContext(request, call, controller.signal)
     const outcome = await runCall({ call, context, executor: options.executor, settings, binder: undefined })
-    return { id: call.id, notification: call.notification, outcome }
+    return { id: call.id, notification: call.notification, outcome, rule: statusRuleOf(item) }
   }
 
   if (!Array.isArray(value)) {
-    const { id, notification, outcome } = await runOne(value)
-    return await sendOutcome(reply, id, outcome, { notification, expose: settings.exposeErrors })
+    const { id, notification, outcome, rule } = await runOne(value)
+    return await sendOutcome(reply, id, outcome, { notification, expose: settings.exposeErrors, rule })
   }
   if (!options.allowBatch) {
     return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST, 'batches are accepted only as an application/json body'))

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, RpcError, type CallId } from '@formcall/spec'
+import { ErrorCode, RpcError, statusRuleOf, type CallId, type StatusRule } from '@formcall/spec'
 import type { ResolvedOptions } from '../options.js'
 import { parseMultipart } from '../parse/parse-multipart.js'
 import { idOf, parseJsonText, readCall, type ParsedCall } from '../parse/read-call.js'
@@ -9,14 +9,16 @@ import type { Executor } from '../dispatch/executor.js'
 import { sendError, sendOutcome } from '../respond/send-outcome.js'
 import { toRpcError } from '../respond/envelope.js'
 import { UploadWatchdog } from './upload-watchdog.js'
+import { lingerAfterAnswer } from '../respond/lingering-close.js'
 
 /**
  * Answers a multipart call: starts the method as soon as the `json` part is parsed, feeds it the later parts while
  * they arrive, and answers once both the method and the body are done.
  *
  * When the call fails before the body is complete (a limit, a broken body, the method threw) the error is sent at
- * once with `Connection: close`, and the rest of the body is discarded for a while (see {@link discardRest}). When
- * the method succeeds first, the rest of the body is read and discarded, so the connection stays usable.
+ * once with `Connection: close`, and the client is given time to read it before the connection is cut (see
+ * {@link lingerAfterAnswer}). When the method succeeds first, the rest of the body is read and discarded, so the
+ * connection stays usable.
  */
 export async function handleMultipartCall (request: FastifyRequest, reply: FastifyReply, options: {
   executor: Executor
@@ -26,6 +28,7 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
   const controller = new AbortController()
   let call: ParsedCall | undefined
   let id: CallId = null
+  let rule: StatusRule = 'status'
   let outcome: Outcome | undefined
   let responded = false
   let finish!: () => void
@@ -63,12 +66,12 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
     responded = true
     if (!session.ended) {
       parse.stop()
-      discardRest(request)
+      lingerAfterAnswer(request.raw)
       reply.header('connection', 'close')
     }
-    if (failure !== undefined) sendError(reply, id, failure)
+    if (failure !== undefined) sendError(reply, id, failure, rule)
     else {
-      sendOutcome(reply, id, outcome as Outcome, { notification: call?.notification ?? false, expose: settings.exposeErrors })
+      sendOutcome(reply, id, outcome as Outcome, { notification: call?.notification ?? false, expose: settings.exposeErrors, rule })
         .catch((err: unknown) => request.log.error(err, 'sending a formcall response failed'))
     }
   }
@@ -78,6 +81,7 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
     try {
       value = parseJsonText(text)
       id = idOf(value)
+      rule = statusRuleOf(value)
       call = readCall(value)
     } catch (err) {
       session.fail(err as RpcError)
@@ -129,33 +133,4 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
 
   await done
   return reply
-}
-
-/** Bytes of an abandoned upload read and thrown away before the connection is cut. */
-const DISCARD_BYTES = 16 * 1024 * 1024
-/** Milliseconds an abandoned upload is read and thrown away before the connection is cut. */
-const DISCARD_MS = 5_000
-
-/**
- * Keeps reading an upload the server no longer needs, for a bounded while, before the connection is cut. Closing a
- * socket with unread bytes makes the kernel answer with a reset, and a client still writing its body then often loses
- * the error response it has not read yet (curl and Node see EPIPE/ECONNRESET instead of the 413). Reading on lets
- * the client see the answer and stop sending; past the bound, a client that keeps sending is cut off.
- */
-function discardRest (request: FastifyRequest): void {
-  const req = request.raw
-  const socket = req.socket
-  let discarded = 0
-  const cut = (): void => { socket.destroy() }
-  const timer = setTimeout(cut, DISCARD_MS)
-  timer.unref()
-  req.on('data', (chunk: Buffer) => {
-    discarded += chunk.length
-    if (discarded > DISCARD_BYTES) cut()
-  })
-  req.once('end', () => clearTimeout(timer))
-  socket.once('close', () => clearTimeout(timer))
-  // The response's `Connection: close` makes Node end the socket once it is sent; its read side stays open and drained.
-  socket.allowHalfOpen = true
-  req.resume()
 }
