@@ -1,10 +1,18 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 
-/** Bytes of an abandoned body read and thrown away after the answer, before the connection is cut. */
-export const LINGER_BYTES = 16 * 1024 * 1024
-/** Milliseconds an abandoned body is read and thrown away after the answer, before the connection is cut. */
-export const LINGER_MS = 5_000
+/** The longest a refused body is read and thrown away after its answer (nginx's `lingering_time` is also 30 s). */
+export const LINGER_MS = 30_000
+/** A client that sends nothing for this long after its answer is done sending (nginx's `lingering_timeout`). */
+export const LINGER_IDLE_MS = 5_000
+
+/** The bounds of one lingering close. */
+export interface LingerBounds {
+  /** Milliseconds from the answer to the cut, at most. */
+  ms: number
+  /** Milliseconds without a byte from the client that end the lingering. */
+  idleMs: number
+}
 
 const lingering = new WeakSet<Socket>()
 
@@ -12,41 +20,40 @@ const lingering = new WeakSet<Socket>()
  * Makes an answer sent before the request body ended reach the client, then closes the connection: a lingering
  * close, as Apache and nginx do it.
  *
- * Why it is needed: for a `Connection: close` response Node calls `socket.destroySoon()` once the response is
- * written, and the socket is closed with the rest of the body still unread. The kernel answers unread bytes with a
- * TCP reset, and a client still sending its body gets the reset instead of (or before it reads) the answer: curl
- * fails with "Send failure: Broken pipe", a proxy such as nginx logs "writev() failed" and answers 502 in our place
- * and counts the instance as failed. Here the socket's `destroySoon` is replaced for this one connection: once the
- * answer is written, the server half-closes (FIN after the answer, so the client reads the answer and then end of
- * stream) and keeps reading and discarding the body until the client stops sending or closes, for at most
- * {@link LINGER_BYTES} and {@link LINGER_MS}. Past that bound a client that keeps sending is cut off — after its
- * answer was flushed.
+ * Why: for a `Connection: close` response Node calls `socket.destroySoon()` once the response is written, and the
+ * socket closes with the rest of the body unread. The kernel answers unread bytes with a TCP reset, and a client
+ * still sending gets the reset instead of the answer: curl fails with "Send failure: Broken pipe", nginx logs
+ * "writev() failed", answers 502 in our place and counts the instance as failed. So `destroySoon` is replaced for
+ * this one connection: once the answer is written the server half-closes (FIN after the answer) and reads and
+ * discards the body until the client stops sending (its FIN, or {@link LINGER_IDLE_MS} of silence) or
+ * {@link LINGER_MS} have passed. curl, Node and nginx stop sending when they read the answer, so this is short for
+ * them; Chromium sends the whole body before it reads any answer, and a reset before that loses the answer, so there
+ * is deliberately no byte bound — time bounds what a refused client can make the server read. Past the bound a
+ * client still sending is cut off, its answer flushed long before.
  *
- * Call it before the answer is sent; it sets nothing on the response itself (the caller sends `Connection: close`).
+ * Call it before the answer is sent; the caller sends `Connection: close`.
  */
-export function lingerAfterAnswer (request: IncomingMessage, bounds: { bytes: number, ms: number } = {
-  bytes: LINGER_BYTES,
-  ms: LINGER_MS
-}): void {
+export function lingerAfterAnswer (request: IncomingMessage, bounds: LingerBounds = { ms: LINGER_MS, idleMs: LINGER_IDLE_MS }): void {
   const socket = request.socket
   if (socket === null || socket.destroyed || lingering.has(socket)) return
   lingering.add(socket)
-  let discarded = 0
-  let timer: NodeJS.Timeout | undefined
+  let idle: NodeJS.Timeout | undefined
+  let deadline: NodeJS.Timeout | undefined
   const cut = (): void => { socket.destroy() }
-  request.on('data', (chunk: Buffer) => {
-    discarded += chunk.length
-    if (discarded > bounds.bytes) cut()
-  })
+  request.on('data', () => idle?.refresh())
   request.resume()
   // A client that has read the answer and closes its side ends the lingering at once.
   socket.once('end', cut)
-  socket.once('close', () => clearTimeout(timer))
+  socket.once('close', () => {
+    clearTimeout(idle)
+    clearTimeout(deadline)
+  })
   socket.destroySoon = function lingeringClose (this: Socket): void {
-    // Node calls this when the `Connection: close` answer has been written. The bound starts now: the body read
-    // before the answer does not count against the time a client gets to read it.
-    timer = setTimeout(cut, bounds.ms)
-    timer.unref()
+    // Node calls this when the `Connection: close` answer has been written: the bounds start now.
+    deadline = setTimeout(cut, bounds.ms)
+    idle = setTimeout(cut, bounds.idleMs)
+    deadline.unref()
+    idle.unref()
     this.end()
   }
 }
