@@ -73,7 +73,9 @@ describe('jayson\'s HTTP client against a default server', () => {
   it('sends a batch and gets each entry\'s result or error', async () => {
     const batch = [client.request('math.add', [1, 1]), client.request('nope', [10]), client.request('echo', ['x'])]
     const { errors, successes } = await new Promise<{ errors: any[], successes: any[] }>((resolve, reject) => {
-      client.request(batch, (err: unknown, errs: any[], oks: any[]) => {
+      // jayson's README form: (err, errors, successes). Its typings only know the two-argument form.
+      const request = client.request.bind(client) as (batch: unknown, callback: (err: unknown, errs: any[], oks: any[]) => void) => void
+      request(batch, (err, errs, oks) => {
         if (err !== null && err !== undefined) reject(err as Error)
         else resolve({ errors: errs, successes: oks })
       })

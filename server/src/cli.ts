@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { WorkerExecutor } from './dispatch/worker/worker-executor.js'
@@ -24,6 +25,9 @@ Options:
   --allow-origin O       allow browser calls from origin O (repeatable; * for any)
   --allow-host H         trust same-origin browser calls by host name H, besides localhost and IP addresses
                          (repeatable; * for any; guards against DNS rebinding)
+  --trust-proxy P        read X-Forwarded-Host/-Proto/-For from the reverse proxy P: its addresses or CIDRs,
+                         comma-separated (e.g. 10.0.0.5 or 10.0.0.0/8,::1; loopback, linklocal, uniquelocal), or
+                         true for any peer (only when nothing else can reach the server); default: none
   --enable-get           also answer GET <path>?json=<call>
   --expose-errors        send stack traces of method errors to clients (development only)
   --limit NAME=VALUE     set a limit (repeatable): ${LIMIT_NAMES.join(', ')}
@@ -74,6 +78,7 @@ export async function main (argv: string[]): Promise<void> {
   if (values.host.trim() === '') throw new UsageError('--host must not be empty; give an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::')
   if (!values.path.startsWith('/')) throw new UsageError(`--path must start with "/", e.g. /rpc, got "${values.path}"`)
   const limits = parseLimits(values.limit)
+  const trustProxy = values['trust-proxy'] === undefined ? undefined : parseTrustProxy(values['trust-proxy'])
   const pool = {
     ...optional('workers', values.workers, (value) => wholeNumber('--workers', value, 1)),
     ...optional('maxQueue', values['max-queue'], (value) => wholeNumber('--max-queue', value, 0)),
@@ -100,6 +105,7 @@ export async function main (argv: string[]): Promise<void> {
     limits,
     ...(values['tmp-dir'] === undefined ? {} : { tmpDir: values['tmp-dir'] }),
     ...(values['spool-dir'] === undefined ? {} : { spoolDirectory: values['spool-dir'] }),
+    ...(trustProxy === undefined ? {} : { trustProxy }),
     fastify: { logger: { level: logLevel } }
   })
   // Handlers go in before listening: a signal right after the address is printed must still shut down cleanly.
@@ -143,6 +149,7 @@ function parseCommandLine (argv: string[]) {
         path: { type: 'string', default: '/rpc' },
         'allow-origin': { type: 'string', multiple: true, default: [] },
         'allow-host': { type: 'string', multiple: true, default: [] },
+        'trust-proxy': { type: 'string' },
         'enable-get': { type: 'boolean', default: false },
         'expose-errors': { type: 'boolean', default: false },
         limit: { type: 'string', multiple: true, default: [] },
@@ -194,6 +201,41 @@ function wholeNumber (flag: string, value: string, min: number, max = Number.MAX
 /** `{ [name]: parse(value) }`, or nothing when the flag was not given, so the server's default applies. */
 function optional<K extends string> (name: K, value: string | undefined, parse: (value: string) => number): { [key in K]?: number } {
   return value === undefined ? {} : { [name]: parse(value) } as { [key in K]: number }
+}
+
+/** proxy-addr's names for address ranges, accepted in `--trust-proxy` lists as Fastify accepts them. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal']
+
+/** `--trust-proxy`: `true`, `false`, or a comma-separated list of addresses, CIDRs and range names. */
+function parseTrustProxy (value: string): boolean | string {
+  const text = value.trim()
+  if (text === 'true') return true
+  if (text === 'false') return false
+  if (/^\d+$/.test(text)) {
+    throw new UsageError(`--trust-proxy takes the proxy's addresses or CIDRs, not a hop count ("${value}"): a hop count cannot ` +
+      'tell the proxy from a client that sends X-Forwarded-* itself; give the address the proxy connects from, e.g. --trust-proxy 10.0.0.5')
+  }
+  const entries = text.split(',').map((entry) => entry.trim())
+  for (const entry of entries) {
+    if (!isAddressOrRange(entry)) {
+      throw new UsageError(`--trust-proxy must be true, false or comma-separated addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16; ` +
+        `or ${PROXY_RANGE_NAMES.join(', ')}), got "${entry}" in "${value}"`)
+    }
+  }
+  return entries.join(',')
+}
+
+function isAddressOrRange (entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true
+  const slash = entry.indexOf('/')
+  const address = slash < 0 ? entry : entry.slice(0, slash)
+  const family = isIP(address)
+  if (family === 0) return false
+  if (slash < 0) return true
+  const prefix = entry.slice(slash + 1)
+  // A prefix length, or an IPv4 netmask (proxy-addr takes 10.0.0.0/255.0.0.0 too).
+  if (/^\d+$/.test(prefix)) return Number(prefix) <= (family === 4 ? 32 : 128)
+  return family === 4 && isIP(prefix) === 4
 }
 
 function parseLimits (entries: readonly string[]): Partial<Limits> {

@@ -13,6 +13,17 @@ export interface CreateServerOptions extends FormcallOptions {
   headersTimeout?: number
   /** Open connections the server accepts at once; more are refused at accept. Default 4096. */
   maxConnections?: number
+  /**
+   * The reverse proxies whose `X-Forwarded-Host`, `X-Forwarded-Proto` and `X-Forwarded-For` count (Fastify's
+   * `trustProxy`): `true` for any peer, or the proxies' addresses and CIDRs (`'127.0.0.1'`, `'10.0.0.0/8, ::1'`,
+   * `['10.0.0.5']`, or proxy-addr's names `loopback`, `linklocal`, `uniquelocal`), or a function of the peer's
+   * address. Only a request whose immediate peer is trusted has its forwarded headers read; from any other peer they
+   * are ignored. The browser same-origin check (PROTOCOL.md section 9) then compares `Origin` with the forwarded
+   * scheme and host, so a proxy that terminates TLS or rewrites `Host` still lets the page's own calls through.
+   * Default: none trusted. A hop count is refused: it cannot tell a proxy from a client that sends the headers itself
+   * (Fastify 5 ignores the forwarded host and scheme for it).
+   */
+  trustProxy?: boolean | string | readonly string[] | ((address: string, hop: number) => boolean)
 }
 
 /**
@@ -25,7 +36,7 @@ export interface CreateServerOptions extends FormcallOptions {
  * ```
  */
 export function createServer (options: CreateServerOptions): FastifyInstance {
-  const { fastify: fastifyOptions, headersTimeout = 30_000, maxConnections = 4096, ...formcallOptions } = options
+  const { fastify: fastifyOptions, headersTimeout = 30_000, maxConnections = 4096, trustProxy, ...formcallOptions } = options
   const app = Fastify({
     // Uploads can take long; Node's 5-minute request timeout would cut a slow 20 GB upload. Bodies are bounded by
     // formcall's bodyTimeout and idleUploadTimeout instead.
@@ -35,7 +46,8 @@ export function createServer (options: CreateServerOptions): FastifyInstance {
     pluginTimeout: Math.max(60_000, (formcallOptions.shutdownTimeout ?? 10_000) + 10_000),
     // While closing, calls are answered by formcall itself: -32015 SHUTTING_DOWN in a JSON-RPC envelope.
     return503OnClosing: false,
-    ...fastifyOptions
+    ...fastifyOptions,
+    ...trustProxyOption(trustProxy, fastifyOptions)
   })
   // Bodies have their own bounds (bodyTimeout for a call's JSON, idleUploadTimeout for files); Node's
   // requestTimeout, which would also cut long uploads, stays off.
@@ -43,4 +55,22 @@ export function createServer (options: CreateServerOptions): FastifyInstance {
   app.server.maxConnections = maxConnections
   app.register(formcall, formcallOptions)
   return app
+}
+
+/** `{ trustProxy }` for Fastify when it is given, checked: a hop count or an empty list is refused. */
+function trustProxyOption (trustProxy: CreateServerOptions['trustProxy'], fastifyOptions: FastifyServerOptions | undefined): Pick<FastifyServerOptions, 'trustProxy'> {
+  if (trustProxy === undefined) return {}
+  if (fastifyOptions?.trustProxy !== undefined) {
+    throw new TypeError('trustProxy is given twice, as trustProxy and as fastify.trustProxy; give it once')
+  }
+  if (typeof trustProxy === 'number') {
+    throw new TypeError(`trustProxy must be true or the proxies' addresses or CIDRs, not a hop count (${String(trustProxy)}): ` +
+      'a hop count cannot tell a proxy from a client that sends X-Forwarded-* itself, and Fastify ignores the forwarded ' +
+      'host and scheme for it; give the proxy\'s address, e.g. trustProxy: \'10.0.0.5\'')
+  }
+  const list = typeof trustProxy === 'string' ? trustProxy.split(',').map((entry) => entry.trim()) : Array.isArray(trustProxy) ? trustProxy : undefined
+  if (list !== undefined && (list.length === 0 || list.some((entry) => entry === ''))) {
+    throw new TypeError(`trustProxy lists an empty address (${JSON.stringify(trustProxy)}); give the proxies' addresses or CIDRs, or true`)
+  }
+  return { trustProxy: (Array.isArray(trustProxy) ? [...trustProxy] : trustProxy) as FastifyServerOptions['trustProxy'] }
 }

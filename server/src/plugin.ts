@@ -12,6 +12,7 @@ import { handleJsonCall } from './route/handle-json-call.js'
 import { handleMultipartCall } from './route/handle-multipart-call.js'
 import { OriginPolicy } from './route/origin-policy.js'
 import { sendError } from './respond/send-outcome.js'
+import { DOWNLOAD_STORE, type DownloadStore } from './respond/send-download.js'
 import { toRpcError } from './respond/envelope.js'
 import { openSpoolDirectory } from './bind/spool-to-disk.js'
 
@@ -46,6 +47,8 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
   await fastify.register(async (scope: FastifyInstance) => {
     const origins = new OriginPolicy(settings.allowedOrigins, settings.allowedHosts)
     const { limits } = settings
+    // Downloads of unknown size to HTTP/1.0 clients are stored whole first (send-download.ts), beside the spool files.
+    scope.decorate(DOWNLOAD_STORE, { directory: settings.tmpDir, maxBytes: limits.fileSize } satisfies DownloadStore)
 
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limits.callSize },

@@ -45,7 +45,9 @@ export class OriginPolicy {
     }
     if (this.#isAllowedCrossOrigin(origin)) return undefined
     if (!this.#isSameOrigin(request, origin)) {
-      return `calls from origin "${origin.slice(0, 200)}" are not allowed; add it to the server's allowedOrigins`
+      return `calls from origin "${origin.slice(0, 200)}" are not allowed; add it to the server's allowedOrigins` +
+        (isForwarded(request) ? ` (the request came through a proxy and was taken to be for "${`${request.protocol}://${request.host}`.slice(0, 200)}"; ` +
+          'a reverse proxy\'s X-Forwarded-Host and X-Forwarded-Proto count only when it connects from an address in trustProxy)' : '')
     }
     if (!this.#isAllowedHost(request.hostname)) {
       return `this server is not reached as "${request.hostname.slice(0, 200)}" by browsers it trusts; add the host ` +
@@ -76,8 +78,15 @@ export class OriginPolicy {
       .send()
   }
 
+  /**
+   * Whether `origin` is the request's own: its scheme and `Host`, or, from a proxy the server trusts (Fastify's
+   * `trustProxy`), `X-Forwarded-Proto` and `X-Forwarded-Host` (Fastify's `request.protocol` and `request.host` read
+   * them then, and only then). A default port is no port: `Host: x:80` is the origin `http://x`.
+   */
   #isSameOrigin (request: FastifyRequest, origin: string): boolean {
-    return origin.toLowerCase() === `${request.protocol}://${request.host}`.toLowerCase()
+    const scheme = origin.indexOf('://')
+    if (scheme < 0) return false
+    return canonicalOrigin(origin.slice(0, scheme), origin.slice(scheme + 3)) === canonicalOrigin(request.protocol, request.host)
   }
 
   /**
@@ -94,4 +103,20 @@ export class OriginPolicy {
   #isAllowedCrossOrigin (origin: string): boolean {
     return this.#allowAny || this.#allowed.has(origin.toLowerCase())
   }
+}
+
+/** `scheme://host[:port]`, lower-cased, without the scheme's default port (80 for http, 443 for https). */
+function canonicalOrigin (scheme: string, host: string): string {
+  const lower = scheme.toLowerCase()
+  const defaultPort = lower === 'http' ? ':80' : lower === 'https' ? ':443' : undefined
+  let authority = host.toLowerCase()
+  // `[::1]:80` ends with the port; `[::80]` does not (its last character is the bracket).
+  if (defaultPort !== undefined && authority.endsWith(defaultPort)) authority = authority.slice(0, -defaultPort.length)
+  return `${lower}://${authority}`
+}
+
+/** The request carries forwarding headers: it came through a proxy (trusted or not). */
+function isForwarded (request: FastifyRequest): boolean {
+  const { headers } = request
+  return headers['x-forwarded-host'] !== undefined || headers['x-forwarded-proto'] !== undefined || headers['x-forwarded-for'] !== undefined
 }
