@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
 
-// Library mode, ESM only: apps bundle this package themselves, so dist keeps @formcall/spec as an import (one copy
-// of the error registry for both clients) and leaves minifying to the app's bundler.
+// Library mode, ESM only: apps bundle this package themselves, so dist keeps @formcall/spec and its subpaths
+// (`@formcall/spec/client`, the core both clients share) as imports (one copy of the error registry and the client
+// core for both clients) and leaves minifying to the app's bundler.
 export default defineConfig({
   build: {
     lib: {
@@ -10,7 +11,7 @@ export default defineConfig({
       formats: ['es'],
       fileName: 'index'
     },
-    rolldownOptions: { external: ['@formcall/spec'] },
+    rolldownOptions: { external: [/^@formcall\/spec(\/|$)/] },
     target: 'es2022',
     sourcemap: true,
     emptyOutDir: true

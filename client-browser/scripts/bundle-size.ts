@@ -29,7 +29,7 @@ async function minifiedSize (external: string[]): Promise<{ minified: number; gz
 }
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KiB (${bytes} B)`
-for (const [label, external] of [['client, @formcall/spec external', ['@formcall/spec']], ['client + @formcall/spec', []]] as const) {
+for (const [label, external] of [['client, @formcall/spec external', ['@formcall/spec', '@formcall/spec/client']], ['client + @formcall/spec', []]] as const) {
   const { minified, gzipped } = await minifiedSize([...external])
   console.log(`${label}: minified ${kib(minified)}, minified+gzipped ${kib(gzipped)}`)
 }

@@ -1,3 +1,5 @@
+import { mergeOptions, noOptions, type MergedOptions } from '@formcall/spec/client'
+
 /**
  * How far an upload has got, in bytes of the request body.
  *
@@ -52,7 +54,8 @@ export interface CallOptions {
 export type ClientOptions = CallOptions
 
 /**
- * Options after merging, in the form the sender uses.
+ * Options after merging, in the form the sender uses: the shared ones (`MergedOptions` of `@formcall/spec/client`)
+ * and `withCredentials`.
  *
  * @example
  * ```ts
@@ -60,12 +63,8 @@ export type ClientOptions = CallOptions
  * resolved.signals // [signal]
  * ```
  */
-export interface ResolvedCallOptions {
-  headers: Headers
-  timeout: number
-  signals: readonly AbortSignal[]
-  onUploadProgress: ((progress: UploadProgress) => void) | undefined
-  withCredentials: boolean
+export interface ResolvedCallOptions extends MergedOptions<UploadProgress> {
+  readonly withCredentials: boolean
 }
 
 /**
@@ -77,11 +76,12 @@ export interface ResolvedCallOptions {
  * ```
  */
 export function noCallOptions (): ResolvedCallOptions {
-  return { headers: new Headers(), timeout: 0, signals: [], onUploadProgress: undefined, withCredentials: false }
+  return { ...noOptions<UploadProgress>(), withCredentials: false }
 }
 
 /**
- * Lays `next` over `base` without changing either.
+ * Lays `next` over `base` without changing either, by the rule both clients share (`mergeOptions`); a later
+ * `withCredentials` replaces an earlier one.
  *
  * @example
  * ```ts
@@ -91,16 +91,7 @@ export function noCallOptions (): ResolvedCallOptions {
  */
 export function mergeCallOptions (base: ResolvedCallOptions, next: CallOptions | undefined): ResolvedCallOptions {
   if (next === undefined) return base
-  if (next.timeout !== undefined && !(Number.isFinite(next.timeout) && next.timeout >= 0)) {
-    throw new TypeError(`timeout must be a number of milliseconds >= 0 (0 means none), got ${String(next.timeout)}`)
-  }
-  const headers = new Headers(base.headers)
-  new Headers(next.headers).forEach((value, name) => { headers.set(name, value) })
-  return {
-    headers,
-    timeout: next.timeout ?? base.timeout,
-    signals: next.signal === undefined ? base.signals : [...base.signals, next.signal],
-    onUploadProgress: next.onUploadProgress ?? base.onUploadProgress,
-    withCredentials: next.withCredentials ?? base.withCredentials
-  }
+  // Headers parses every HeadersInit form (a record, a list of pairs, a Headers) and lower-cases the names.
+  const merged = mergeOptions(base, next, (init: HeadersInit) => new Headers(init))
+  return { ...merged, withCredentials: next.withCredentials ?? base.withCredentials }
 }

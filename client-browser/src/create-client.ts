@@ -1,4 +1,5 @@
 import type { RemoteApi } from '@formcall/spec'
+import { createClientProxy, type CallParamsLike } from '@formcall/spec/client'
 import { mergeCallOptions, noCallOptions } from './call-options.js'
 import type { CallOptions, ClientOptions, ResolvedCallOptions } from './call-options.js'
 import { decodeAnswer } from './decode/index.js'
@@ -63,8 +64,9 @@ export type Client<M> = ClientControls<M> & (unknown extends M ? UntypedApi : Re
  *
  * The client is a Proxy: `api.files.digest(a, b)` calls the method `files.digest` with params `[a, b]`. Files,
  * Blobs and FileLists may appear anywhere in the arguments. Trailing `undefined` arguments are dropped, so the
- * method's default parameter values apply as they would in a local call. The client is not thenable: `await api`
- * gives back the client, it does not call a method named `then`.
+ * method's default parameter values apply as they would in a local call. The client is the proxy every formcall
+ * client shares (`@formcall/spec/client`): it is not thenable (`await api` gives back the client, it does not call a
+ * method named `then`), and printing it (`String(api)`, a template literal, `console.log`) calls nothing.
  *
  * @example
  * ```ts
@@ -81,44 +83,12 @@ export function createClient<M = unknown> (url: string | URL, options?: ClientOp
   let lastId = 0
   const endpoint = String(url)
 
-  const call = async (method: string, params: CallParams, callOptions: ResolvedCallOptions): Promise<unknown> => {
+  const call = async (method: string, params: CallParamsLike | undefined, callOptions: ResolvedCallOptions): Promise<unknown> => {
     const id = ++lastId
     const request = encodeCall({ id, method, params })
     const answer = await sendRequest(endpoint, request, callOptions, method)
-    return decodeAnswer(answer, { id, method })
+    return await decodeAnswer(answer, { id, method })
   }
 
-  const root = (base: ResolvedCallOptions): Client<M> => {
-    const controls: ClientControls<M> = {
-      $call: async <T>(method: string, params: CallParams = [], more?: CallOptions): Promise<T> =>
-        await call(method, params, mergeCallOptions(base, more)) as T,
-      $with: (more: CallOptions): Client<M> => root(mergeCallOptions(base, more))
-    }
-    return pathProxy([], controls, (method, args) => call(method, args, base)) as Client<M>
-  }
-
-  return root(mergeCallOptions(noCallOptions(), options))
-}
-
-type Invoke = (method: string, args: unknown[]) => Promise<unknown>
-
-function pathProxy (path: readonly string[], controls: object | null, invoke: Invoke): unknown {
-  // An arrow function as target: callable, and without non-configurable own properties (`prototype`) whose Proxy
-  // invariants would force `get` to return the real value.
-  return new Proxy(() => {}, {
-    get (_target, key) {
-      // Symbols are asked for by the runtime (Symbol.toPrimitive, inspection), never method names.
-      if (typeof key === 'symbol') return undefined
-      // `then` must be undefined, or `await api` and `return api` from an async function would call the server.
-      if (key === 'then') return undefined
-      if (controls !== null && Object.hasOwn(controls, key)) return (controls as Record<string, unknown>)[key]
-      return pathProxy([...path, key], null, invoke)
-    },
-    apply (_target, _this, args: unknown[]) {
-      if (path.length === 0) return Promise.reject(new TypeError('the client itself is not a method: call api.someMethod(...)'))
-      let end = args.length
-      while (end > 0 && args[end - 1] === undefined) end--
-      return invoke(path.join('.'), args.slice(0, end))
-    }
-  })
+  return createClientProxy({ options: mergeCallOptions(noCallOptions(), options), merge: mergeCallOptions, call }) as Client<M>
 }

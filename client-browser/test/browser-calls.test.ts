@@ -89,7 +89,7 @@ test('an answer that is not a formcall envelope rejects with a protocol Transpor
 
   assert.equal(error.kind, 'protocol')
   assert.equal(error.status, 502)
-  assert.match(error.message, /HTTP 502 with a body that is not JSON: "<html><body><h1>502 Bad Gateway/)
+  assert.match(error.message, /HTTP 502 \(text\/html; charset=utf-8\) that is not a formcall answer: a body that is not JSON; the body was "<html><body><h1>502 Bad Gateway/)
 })
 
 test('a server nobody listens on rejects with a network TransportError', async () => {

@@ -57,6 +57,7 @@ test('the same object twice is fine, but params that refer back to themselves fa
   loop.self = { inner: [loop] }
   assert.throws(() => encodeCall({ id: 1, method: 'm', params: [loop] }), {
     name: 'TypeError',
-    message: 'params cannot be sent as JSON: params[0].self.inner[0] refers back to itself'
+    message: 'params contain a circular reference at params[0].self.inner[0]; params travel as JSON, which cannot hold cycles: ' +
+      'pass a copy without the back-reference'
   })
 })

@@ -20,10 +20,10 @@ test('an error envelope throws the shared RpcError, whatever its id', () => {
 })
 
 const notFormcall: { what: string; text: string; status: number; message: RegExp }[] = [
-  { what: 'an HTML page', text: '<!doctype html><h1>Bad Gateway</h1>', status: 502, message: /HTTP 502 with a body that is not JSON/ },
+  { what: 'an HTML page', text: '<!doctype html><h1>Bad Gateway</h1>', status: 502, message: /HTTP 502 that is not a formcall answer: a body that is not JSON/ },
   { what: 'a JSON array', text: '[]', status: 200, message: /JSON that is not an envelope object/ },
   { what: 'an envelope with neither result nor error', text: '{"jsonrpc":"2.0","id":7}', status: 200, message: /neither result nor error/ },
-  { what: 'a malformed error', text: '{"jsonrpc":"2.0","id":7,"error":{"code":"x"}}', status: 500, message: /neither result nor error/ },
+  { what: 'a malformed error', text: '{"jsonrpc":"2.0","id":7,"error":{"code":"x"}}', status: 500, message: /an error that is not \{ code: integer, message: string \}/ },
   { what: 'the answer to another call', text: '{"jsonrpc":"2.0","id":8,"result":1}', status: 200, message: /another call \(id 8, expected 7\)/ }
 ]
 

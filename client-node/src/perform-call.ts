@@ -1,8 +1,8 @@
 import { encodeCall, UploadSources } from './encode/index.js'
 import { CallScope, defaultAgent, sendRequest, type Exchange } from './send/index.js'
 import { decodeResponse } from './decode/index.js'
+import type { CallParamsLike } from '@formcall/spec/client'
 import type { ResolvedOptions } from './resolve-options.js'
-import type { CallParams } from './types.js'
 
 let nextId = 1
 
@@ -15,7 +15,7 @@ let nextId = 1
  * const result = await performCall(new URL('http://localhost:8080/rpc'), 'echo', ['hi'], NO_OPTIONS)
  * ```
  */
-export async function performCall (url: URL, method: string, params: CallParams | undefined, options: ResolvedOptions): Promise<unknown> {
+export async function performCall (url: URL, method: string, params: CallParamsLike | undefined, options: ResolvedOptions): Promise<unknown> {
   const id = nextId++
   // Origin and path only: a URL's credentials or query must not end up in error messages and logs.
   const label = `call "${method}" to ${url.origin}${url.pathname}`
@@ -29,7 +29,7 @@ export async function performCall (url: URL, method: string, params: CallParams 
     exchange = await sendRequest(body, sources, {
       url,
       method,
-      headers: options.headers,
+      headers: Object.fromEntries(options.headers),
       agent: options.agent ?? defaultAgent(url),
       onUploadProgress: options.onUploadProgress,
       label

@@ -1,14 +1,9 @@
 import type { Agent } from 'node:http'
+import { mergeOptions, noOptions, type HeaderEntry, type MergedOptions } from '@formcall/spec/client'
 import type { CallOptions, UploadProgress } from './types.js'
 
-/** Client and call options folded into what one call uses. */
-export interface ResolvedOptions {
-  /** Header names lower-cased, so a later `Authorization` replaces an earlier `authorization`. */
-  headers: Record<string, string | string[]>
-  timeout: number | undefined
-  /** Every signal given on the way (client, `$with`, call): any of them aborts the call. */
-  signals: readonly AbortSignal[]
-  onUploadProgress: ((progress: UploadProgress) => void) | undefined
+/** Client and call options folded into what one call uses: the shared ones, plus the connection's agent. */
+export interface ResolvedOptions extends MergedOptions<UploadProgress> {
   agent: Agent | undefined
 }
 
@@ -20,17 +15,11 @@ export interface ResolvedOptions {
  * const clientOptions = resolveOptions(NO_OPTIONS, { timeout: 60_000 })
  * ```
  */
-export const NO_OPTIONS: ResolvedOptions = Object.freeze({
-  headers: Object.freeze({}) as Record<string, string | string[]>,
-  timeout: undefined,
-  signals: Object.freeze([]) as readonly AbortSignal[],
-  onUploadProgress: undefined,
-  agent: undefined
-})
+export const NO_OPTIONS: ResolvedOptions = Object.freeze({ ...noOptions<UploadProgress>(), agent: undefined })
 
 /**
- * Layers `extra` over `base`: `extra`'s headers are merged in, its other settings replace `base`'s, except signals,
- * which add up (a client-wide shutdown signal must still apply to a call that brings its own).
+ * Layers `extra` over `base` by the shared rule (`mergeOptions` of `@formcall/spec/client`: headers merge, signals add
+ * up, other settings replace), and `agent` replaces the earlier one when given.
  *
  * Throws a TypeError for a setting of the wrong type, so a typo fails where it was written.
  *
@@ -41,29 +30,12 @@ export const NO_OPTIONS: ResolvedOptions = Object.freeze({
  */
 export function resolveOptions (base: ResolvedOptions, extra: CallOptions | undefined): ResolvedOptions {
   if (extra === undefined) return base
-  if (typeof extra !== 'object' || extra === null) throw new TypeError(`options must be an object; got ${extra === null ? 'null' : typeof extra}`)
-  const { headers, timeout, signal, onUploadProgress, agent } = extra
+  const merged = mergeOptions(base, extra, headerEntries)
+  return { ...merged, agent: extra.agent ?? base.agent }
+}
 
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0)) {
-    throw new TypeError(`options.timeout must be a number of milliseconds ≥ 0 (0 for no limit); got ${String(timeout)}`)
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError('options.signal must be an AbortSignal (e.g. from new AbortController() or AbortSignal.timeout(ms))')
-  }
-  if (onUploadProgress !== undefined && typeof onUploadProgress !== 'function') {
-    throw new TypeError(`options.onUploadProgress must be a function; got ${typeof onUploadProgress}`)
-  }
-
-  const merged: Record<string, string | string[]> = { ...base.headers }
-  if (headers !== undefined) {
-    if (typeof headers !== 'object' || headers === null) throw new TypeError('options.headers must be an object of header names to values')
-    for (const [name, value] of Object.entries(headers)) merged[name.toLowerCase()] = value
-  }
-  return {
-    headers: merged,
-    timeout: timeout ?? base.timeout,
-    signals: signal === undefined ? base.signals : [...base.signals, signal],
-    onUploadProgress: onUploadProgress ?? base.onUploadProgress,
-    agent: agent ?? base.agent
-  }
+/** Node's header form is a record of names to a value or a list of values (each sent as its own header line). */
+function headerEntries (headers: Record<string, string | string[]>): Iterable<HeaderEntry> {
+  if (typeof headers !== 'object' || headers === null) throw new TypeError('options.headers must be an object of header names to values')
+  return Object.entries(headers)
 }

@@ -301,12 +301,12 @@ describe('connections and headers', () => {
   })
 
   test('a call whose upload was cut short does not leave its connection to the next call', async () => {
-    const server = await serve(({ req, res }) => {
+    const server = await serve(({ req, res, received }) => {
       if (req.headers['x-formcall-method'] === 'big') {
         req.once('data', () => sendEnvelope(res, 413, { jsonrpc: '2.0', id: null, error: { code: ErrorCode.LIMIT_EXCEEDED, message: 'too big' } }))
       } else {
-        req.resume()
-        req.once('end', () => sendEnvelope(res, 200, { jsonrpc: '2.0', id: null, result: 'fine' }))
+        // A result answers the call only with its id (PROTOCOL.md 5.7).
+        void received.then(({ call }) => sendEnvelope(res, 200, { jsonrpc: '2.0', id: call.id, result: 'fine' }))
       }
     })
     const api = createClient(server.url)

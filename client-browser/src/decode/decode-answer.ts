@@ -20,5 +20,5 @@ export async function decodeAnswer (answer: HttpAnswer, call: { id: number; meth
     }
     return readDownload(answer)
   }
-  return readEnvelope(await answer.body.text(), answer.status, call)
+  return readEnvelope(await answer.body.text(), answer.status, call, answer.header('content-type'))
 }

@@ -1,5 +1,6 @@
-import { CALL_FIELD, JSONRPC_VERSION } from '@formcall/spec'
-import { extractFiles } from './extract-files.js'
+import { CALL_FIELD } from '@formcall/spec'
+import { callJson, collectFiles, type CallParamsLike } from '@formcall/spec/client'
+import { classifyFileLike, filenameOf } from './classify-file-like.js'
 
 /**
  * A request body ready for the sender.
@@ -18,7 +19,9 @@ export interface EncodedCall {
 
 /**
  * Encodes one call: a JSON body when params hold no file, else `multipart/form-data` with the call in the first
- * field `json` and each file in a part `f0`, `f1`, … that a `{"$file": …}` placeholder in params names.
+ * field `json` and each file in a part `f0`, `f1`, … that a `{"$file": …}` placeholder in params names. The params
+ * walk and the call's JSON are the ones both clients share (`@formcall/spec/client`); it throws a TypeError, before
+ * anything is sent, for params JSON cannot carry.
  *
  * @example
  * ```ts
@@ -26,15 +29,15 @@ export interface EncodedCall {
  * // { body: '{"jsonrpc":"2.0","id":1,"method":"echo","params":["hi"]}', contentType: 'application/json' }
  * ```
  */
-export function encodeCall (call: { id: number; method: string; params: readonly unknown[] | Record<string, unknown> }): EncodedCall {
-  const { params, parts } = extractFiles(call.params)
-  const json = JSON.stringify({ jsonrpc: JSONRPC_VERSION, id: call.id, method: call.method, params })
-  if (parts.length === 0) return { body: json, contentType: 'application/json' }
+export function encodeCall (call: { id: number; method: string; params: CallParamsLike | undefined }): EncodedCall {
+  const { params, files } = collectFiles(call.params, classifyFileLike)
+  const json = callJson({ id: call.id, method: call.method, params })
+  if (files.length === 0) return { body: json, contentType: 'application/json' }
 
   const form = new FormData()
   // The call goes first: the server starts the method as soon as it has parsed this field, and the method then
   // reads the files while they are still arriving.
   form.append(CALL_FIELD, json)
-  for (const part of parts) form.append(part.name, part.file, part.filename)
+  for (const { part, file } of files) form.append(part, file, filenameOf(file))
   return { body: form, contentType: null }
 }

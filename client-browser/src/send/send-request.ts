@@ -47,7 +47,9 @@ export function sendRequest (url: string, request: EncodedCall, options: Resolve
     xhr.withCredentials = options.withCredentials
     options.headers.forEach((value, name) => {
       // The encoding decides the content type: a caller's one would, for multipart, lose the boundary.
-      if (name !== 'content-type') xhr.setRequestHeader(name, value)
+      if (name === 'content-type') return
+      // Each call appends, so a list of values goes out as one comma-joined header, as Headers would send it.
+      for (const item of typeof value === 'string' ? [value] : value) xhr.setRequestHeader(name, item)
     })
     if (request.contentType !== null) xhr.setRequestHeader('content-type', request.contentType)
 

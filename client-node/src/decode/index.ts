@@ -1,9 +1,8 @@
-import { DOWNLOAD_HEADER } from '@formcall/spec'
+import { DOWNLOAD_HEADER, filenameFromContentDisposition } from '@formcall/spec'
+import { decodeEnvelope } from '@formcall/spec/client'
 import type { CallScope, Exchange } from '../send/index.js'
 import { CheckedBody } from './checked-body.js'
-import { filenameFromContentDisposition } from '@formcall/spec'
 import { DownloadedFile } from './downloaded-file.js'
-import { parseEnvelope } from './parse-envelope.js'
 import { readBody } from './read-body.js'
 
 export { DownloadedFile } from './downloaded-file.js'
@@ -20,8 +19,9 @@ export interface DecodeContext {
 }
 
 /**
- * Turns a response into the call's outcome: a `DownloadedFile` for a download (`X-Formcall-Download`), the `result`
- * of a JSON envelope, or a rejection with the envelope's `RpcError` or a `TransportError`.
+ * Turns a response into the call's outcome: a `DownloadedFile` for a download (`X-Formcall-Download`), else the
+ * body decoded by the rule both clients share (`decodeEnvelope`, PROTOCOL.md 5.7): the `result` of an envelope that
+ * answers this call, or a rejection with its `RpcError` or a `TransportError`, whatever the HTTP status.
  *
  * A download resolves as soon as its headers arrive; its body streams afterwards, still under the call's signals
  * (the timeout stops here, as a large file may legitimately take long) and the upload keeps going, since the method
@@ -63,7 +63,7 @@ export async function decodeResponse (exchange: Exchange, scope: CallScope, cont
       signal: scope.signal,
       label: context.label
     })
-    return parseEnvelope(text, { label: context.label, id: context.id, status, contentType, complete })
+    return decodeEnvelope(text, { label: context.label, id: context.id, status, contentType, complete })
   } finally {
     scope.dispose()
     await exchange.close()

@@ -1,6 +1,5 @@
-import { JSONRPC_VERSION, type CallEnvelope } from '@formcall/spec'
-import type { CallParams } from '../types.js'
-import { collectFiles } from './collect-files.js'
+import { callJson, collectFiles, type CallParamsLike, type Classified } from '@formcall/spec/client'
+import { classifyFileLike, type FileValue } from './classify-file-like.js'
 import { preparePart } from './prepare-part.js'
 import { jsonBody, multipartBody, type RequestBody } from './build-body.js'
 import { UploadSources } from './upload-sources.js'
@@ -11,13 +10,14 @@ export type { RequestBody } from './build-body.js'
 /** A call to encode. */
 export interface CallToEncode {
   method: string
-  params: CallParams | undefined
+  params: CallParamsLike | undefined
   id: number
 }
 
 /**
  * Encodes a call as a request body: JSON when params hold no file, else multipart with the files as parts after the
- * `json` field.
+ * `json` field. The params walk and the call's JSON are the shared ones (`@formcall/spec/client`); what counts as a
+ * file is Node's own (`classifyFileLike`).
  *
  * The files are found and their streams handed to `sources` before this function first waits, so a stream that
  * fails early is already watched. The returned promise waits only for `stat` of paths and `fs.ReadStream`s.
@@ -30,30 +30,24 @@ export interface CallToEncode {
  * ```
  */
 export async function encodeCall (call: CallToEncode, sources: UploadSources): Promise<RequestBody> {
-  const { params, files } = collectFiles(call.params)
-  for (const { value, where, part } of files) {
-    if (value.kind === 'node-stream') sources.add(value.stream, where, part)
+  const { params, files } = collectFiles(call.params, classify)
+  for (const { file, where, part } of files) {
+    if (file.kind === 'node-stream') sources.add(file.stream, where, part)
   }
 
-  const envelope: CallEnvelope = params === undefined
-    ? { jsonrpc: JSONRPC_VERSION as '2.0', method: call.method, id: call.id }
-    : { jsonrpc: JSONRPC_VERSION as '2.0', method: call.method, params: params as CallParams, id: call.id }
-  const callJson = stringifyCall(envelope)
-  if (files.length === 0) return jsonBody(callJson)
+  const json = callJson({ id: call.id, method: call.method, params })
+  if (files.length === 0) return jsonBody(json)
 
   const parts = await Promise.all(files.map(preparePart))
   // The caller's own streams were added above; add the ones made here for paths, Blobs and web streams.
   parts.forEach((part, i) => {
-    if (!Buffer.isBuffer(part.body) && files[i]?.value.kind !== 'node-stream') sources.add(part.body, part.where, part.part)
+    if (!Buffer.isBuffer(part.body) && files[i]?.file.kind !== 'node-stream') sources.add(part.body, part.where, part.part)
   })
-  return multipartBody(callJson, parts)
+  return multipartBody(json, parts)
 }
 
-function stringifyCall (envelope: CallEnvelope): string {
-  try {
-    return JSON.stringify(envelope)
-  } catch (err) {
-    throw new TypeError(`the params of "${envelope.method}" cannot be sent as JSON: ${(err as Error).message}; ` +
-      'convert BigInt and other non-JSON values before the call', { cause: err })
-  }
+/** Node's file-like test, in the form the shared params walk takes. */
+function classify (value: object): Classified<FileValue> {
+  const file = classifyFileLike(value)
+  return file === undefined ? undefined : { file }
 }

@@ -2,7 +2,8 @@ import { createReadStream, ReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
-import type { FoundFile } from './collect-files.js'
+import type { FoundFile } from '@formcall/spec/client'
+import type { FileValue } from './classify-file-like.js'
 import { LazyReadable } from './lazy-readable.js'
 import { DEFAULT_FILENAME, filenameOfPath, partFilename } from './part-filename.js'
 
@@ -31,12 +32,12 @@ export interface FilePart {
  *
  * @example
  * ```ts
- * const part = await preparePart({ part: 'f0', where: 'params[0]', value: { kind: 'bytes', bytes: Buffer.from('hi') } })
+ * const part = await preparePart({ part: 'f0', where: 'params[0]', file: { kind: 'bytes', bytes: Buffer.from('hi') } })
  * part.size // 2
  * ```
  */
-export async function preparePart (found: FoundFile): Promise<FilePart> {
-  const { part, where, value } = found
+export async function preparePart (found: FoundFile<FileValue>): Promise<FilePart> {
+  const { part, where, file: value } = found
   const named = (filename: string | undefined, type: string | undefined, size: number | null, body: Buffer | Readable): FilePart =>
     ({ part, where, filename: partFilename(filename ?? DEFAULT_FILENAME), type: type === '' ? undefined : type, size, body })
 
