@@ -9,10 +9,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { createServer, RpcError, type UploadedFile } from '@formcall/server'
-import { createClient, fileFromPath, isRpcError } from '@formcall/client-node'
+import { createServer } from '@formcall/server'
 import type { FastifyInstance } from 'fastify'
 import { curl } from './support/curl.js'
+import { EARLY_ANSWERS, earlyAnswerMethods, earlyAnswersToBrowserClient, earlyAnswersToNodeClient } from './support/early-answers.js'
 import { randomContent } from './support/bytes.js'
 import { buildClientBundle, CLIENT_PAGE } from './support/browser-client-page.js'
 import { launchBrowser, type TestBrowser } from './support/browser.js'
@@ -21,33 +21,6 @@ const TRIES = 200
 /** Bigger than loopback's socket buffers, so the client is still writing when the answer comes. */
 const BODY_BYTES = 24 * 1024 * 1024
 const FILE_LIMIT = 4 * 1024 * 1024
-
-/** The early answers a client can provoke, with the code each must get. */
-const SCENARIOS = [
-  { what: 'the method throws before reading its file', method: 'refuse', code: 4001 },
-  { what: 'an unknown method with a file attached', method: 'nope', code: -32601 },
-  { what: 'a file over the fileSize limit', method: 'digest', code: -32004 }
-] as const
-
-const methods = {
-  refuse: (_file: UploadedFile) => { throw new RpcError(4001, 'refused before reading the file') },
-  digest: async (file: UploadedFile) => {
-    let size = 0
-    for await (const chunk of file) size += (chunk as Buffer).length
-    return size
-  }
-}
-
-interface Tally { tries: number, lost: number, examples: string[] }
-
-function tally (): Tally { return { tries: 0, lost: 0, examples: [] } }
-
-function record (into: Tally, answered: boolean, what: string): void {
-  into.tries++
-  if (answered) return
-  into.lost++
-  if (into.examples.length < 5) into.examples.push(what)
-}
 
 describe('answers sent before the upload ends reach the client', () => {
   let app: FastifyInstance
@@ -60,7 +33,7 @@ describe('answers sent before the upload ends reach the client', () => {
     bigFile = join(dir, 'big.bin')
     await writeFile(bigFile, randomContent(BODY_BYTES))
     const bundle = await buildClientBundle()
-    app = createServer({ methods, tmpDir: dir, limits: { fileSize: FILE_LIMIT }, fastify: { logger: false } })
+    app = createServer({ methods: earlyAnswerMethods('direct'), tmpDir: dir, limits: { fileSize: FILE_LIMIT }, fastify: { logger: false } })
     // The browser page comes from the server's own origin, as an app's page would.
     app.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(CLIENT_PAGE))
     app.get('/formcall.js', async (_request, reply) => await reply.type('text/javascript; charset=utf-8').send(bundle))
@@ -73,32 +46,26 @@ describe('answers sent before the upload ends reach the client', () => {
   })
 
   it(`curl gets every early answer in ${TRIES} tries (body sent at once, no 100-continue)`, async () => {
-    const result = tally()
-    const curlScenarios = [...SCENARIOS, { what: 'the json part after the file', method: 'digest', code: -32600 }]
+    const lost: string[] = []
+    const kinds = [...EARLY_ANSWERS, { what: 'the json part after the file', method: 'digest', code: -32600 }]
     for (let i = 0; i < TRIES; i++) {
-      const scenario = curlScenarios[i % curlScenarios.length] as typeof curlScenarios[number]
-      const call = `json=${JSON.stringify({ method: scenario.method, params: [{ $file: 'f' }] })}`
-      const form = scenario.code === -32600
+      const kind = kinds[i % kinds.length] as typeof kinds[number]
+      const call = `json=${JSON.stringify({ method: kind.method, params: [{ $file: 'f' }] })}`
+      const form = kind.code === -32600
         ? ['-F', `f=@${bigFile}`, '--form-string', call]
         : ['--form-string', call, '-F', `f=@${bigFile}`]
       // `Expect:` turns off curl's 100-continue wait, so the body is on its way when the answer comes.
       const { stdout, stderr, code } = await curl(['-H', 'Expect:', ...form, url])
       let answered = false
-      try { answered = JSON.parse(stdout).error.code === scenario.code } catch {}
-      record(result, answered, `${scenario.what}: exit ${code}, ${stderr.trim()} ${stdout.slice(0, 100)}`)
+      try { answered = JSON.parse(stdout).error.code === kind.code } catch {}
+      if (!answered) lost.push(`${kind.what}: exit ${code}, ${stderr.trim()} ${stdout.slice(0, 100)}`)
     }
-    assert.deepEqual({ tries: result.tries, lost: result.lost }, { tries: TRIES, lost: 0 }, result.examples.join('\n'))
+    assert.deepEqual({ tries: TRIES, lost: lost.length }, { tries: TRIES, lost: 0 }, lost.slice(0, 5).join('\n'))
   })
 
   it(`the Node client gets every early answer as its RpcError in ${TRIES} tries`, async () => {
-    const api = createClient(url) as any
-    const result = tally()
-    for (let i = 0; i < TRIES; i++) {
-      const scenario = SCENARIOS[i % SCENARIOS.length] as typeof SCENARIOS[number]
-      const outcome: unknown = await api[scenario.method](fileFromPath(bigFile)).then(() => 'resolved', (err: unknown) => err)
-      record(result, isRpcError(outcome) && outcome.code === scenario.code, `${scenario.what}: ${String(outcome)}`)
-    }
-    assert.deepEqual({ tries: result.tries, lost: result.lost }, { tries: TRIES, lost: 0 }, result.examples.join('\n'))
+    const { tries, lost } = await earlyAnswersToNodeClient(url, bigFile, TRIES)
+    assert.deepEqual({ tries, lost: lost.length }, { tries: TRIES, lost: 0 }, lost.slice(0, 5).join('\n'))
   })
 
   describe('in Chromium', () => {
@@ -108,25 +75,8 @@ describe('answers sent before the upload ends reach the client', () => {
 
     it(`the browser client gets every early answer as its RpcError in ${TRIES} tries`, async () => {
       const page = await browser.openPage(`${origin}/`)
-      await page.waitForFunction(() => window.formcall !== undefined)
-      const outcomes = await page.evaluate(async ({ rpcUrl, size, tries, scenarios }) => {
-        const blob = new Blob([new Uint8Array(size)])
-        const api = window.formcall.createClient(rpcUrl) as any
-        const seen: string[] = []
-        for (let i = 0; i < tries; i++) {
-          const scenario = scenarios[i % scenarios.length] as { method: string, code: number }
-          try {
-            await api[scenario.method](blob)
-            seen.push(`${scenario.method}: resolved`)
-          } catch (err) {
-            const code = (err as { code?: unknown }).code
-            seen.push(code === scenario.code ? 'answered' : `${scenario.method}: ${String(err)} (code ${String(code)})`)
-          }
-        }
-        return seen
-      }, { rpcUrl: url, size: BODY_BYTES, tries: TRIES, scenarios: SCENARIOS.map(({ method, code }) => ({ method, code })) })
-      const lost = outcomes.filter((outcome) => outcome !== 'answered')
-      assert.deepEqual({ tries: outcomes.length, lost: lost.length }, { tries: TRIES, lost: 0 }, lost.slice(0, 5).join('\n'))
+      const { tries, lost } = await earlyAnswersToBrowserClient(page, url, BODY_BYTES, TRIES)
+      assert.deepEqual({ tries, lost: lost.length }, { tries: TRIES, lost: 0 }, lost.slice(0, 5).join('\n'))
     })
   })
 

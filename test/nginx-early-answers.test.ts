@@ -12,9 +12,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { RpcError, type UploadedFile } from '@formcall/server'
-import { createClient, fileFromPath, isRpcError } from '@formcall/client-node'
 import { curl } from './support/curl.js'
+import { EARLY_ANSWERS, earlyAnswerMethods, earlyAnswersToBrowserClient, earlyAnswersToNodeClient } from './support/early-answers.js'
 import { launchBrowser, type TestBrowser } from './support/browser.js'
 import { buildClientBundle, CLIENT_PAGE } from './support/browser-client-page.js'
 import { documentedConfig, renderDocumentedConfig, startNginx, type RunningNginx } from './support/nginx.js'
@@ -30,22 +29,7 @@ const FILE_LIMIT = 4 * MiB
 /** curl processes at once: nginx sees concurrent uploads to both instances. */
 const CONCURRENCY = 4
 
-/** The early answers provoked, with the error code each must carry. */
-const KINDS = [
-  { what: 'the method throws before reading its file', method: 'refuse', code: 4001 },
-  { what: 'an unknown method with a file attached', method: 'no.such.method', code: -32601 },
-  { what: 'a file over the fileSize limit, hit mid-upload', method: 'digest', code: -32004 }
-] as const
-
-const methodsOf = (name: string) => ({
-  whoami: () => name,
-  refuse: (_file: UploadedFile) => { throw new RpcError(4001, 'refused before reading the file') },
-  digest: async (file: UploadedFile) => {
-    let size = 0
-    for await (const chunk of file) size += (chunk as Buffer).length
-    return size
-  }
-})
+const KINDS = EARLY_ANSWERS
 
 /** How the tries of one kind ended. */
 interface Tally {
@@ -71,8 +55,8 @@ describe('early answers through nginx (needs the server\'s lingering close after
     dir = await mkdtemp(join(tmpdir(), 'formcall-nginx-early-'))
     upload = join(dir, 'upload.bin')
     await writeFile(upload, Buffer.concat([...generatedChunks(UPLOAD_BYTES)]))
-    a = await startServer({ methods: methodsOf('a'), limits: { fileSize: FILE_LIMIT }, trustProxy: '127.0.0.1' })
-    b = await startServer({ methods: methodsOf('b'), limits: { fileSize: FILE_LIMIT }, trustProxy: '127.0.0.1' })
+    a = await startServer({ methods: earlyAnswerMethods('a'), limits: { fileSize: FILE_LIMIT }, trustProxy: '127.0.0.1' })
+    b = await startServer({ methods: earlyAnswerMethods('b'), limits: { fileSize: FILE_LIMIT }, trustProxy: '127.0.0.1' })
     const config = await documentedConfig()
     nginx = await startNginx({
       http: ({ port, pages }) => renderDocumentedConfig(config, { port, pages, upstreams: [a, b].map((server) => `127.0.0.1:${server.port}`) }),
@@ -155,13 +139,7 @@ describe('early answers through nginx (needs the server\'s lingering close after
   }
 
   it(`the Node client gets every early answer through nginx as its RpcError in ${TRIES} tries`, async () => {
-    const api = createClient(`${nginx.origin}/rpc`) as any
-    const lost: string[] = []
-    for (let i = 0; i < TRIES; i++) {
-      const kind = KINDS[i % KINDS.length] as typeof KINDS[number]
-      const outcome: unknown = await api[kind.method](fileFromPath(upload)).then(() => 'resolved', (err: unknown) => err)
-      if (!(isRpcError(outcome) && outcome.code === kind.code)) lost.push(`${kind.what}: ${String(outcome)}`)
-    }
+    const { lost } = await earlyAnswersToNodeClient(`${nginx.origin}/rpc`, upload, TRIES)
     console.log(`# through nginx, the Node client: ${TRIES} tries, ${lost.length} lost`)
     assert.deepEqual({ tries: TRIES, lost: lost.length }, { tries: TRIES, lost: 0 }, lost.slice(0, 5).join('\n'))
     await assertBothInstancesUp()
@@ -174,26 +152,9 @@ describe('early answers through nginx (needs the server\'s lingering close after
 
     it(`the browser client on a page served through nginx gets every early answer in ${TRIES} tries`, async () => {
       const page = await browser.openPage(`${nginx.origin}/`)
-      await page.waitForFunction(() => window.formcall !== undefined)
-      const outcomes = await page.evaluate(async ({ size, tries, kinds }) => {
-        const blob = new Blob([new Uint8Array(size)])
-        const api = window.formcall.createClient('/rpc') as any
-        const seen: string[] = []
-        for (let i = 0; i < tries; i++) {
-          const kind = kinds[i % kinds.length] as { method: string, code: number }
-          try {
-            await api[kind.method](blob)
-            seen.push(`${kind.method}: resolved`)
-          } catch (err) {
-            const code = (err as { code?: unknown }).code
-            seen.push(code === kind.code ? 'answered' : `${kind.method}: ${String(err)} (code ${String(code)})`)
-          }
-        }
-        return seen
-      }, { size: UPLOAD_BYTES, tries: TRIES, kinds: KINDS.map(({ method, code }) => ({ method, code })) })
-      const lost = outcomes.filter((outcome) => outcome !== 'answered')
-      console.log(`# through nginx, the browser client: ${outcomes.length} tries, ${lost.length} lost`)
-      assert.deepEqual({ tries: outcomes.length, lost: lost.length }, { tries: TRIES, lost: 0 }, lost.slice(0, 5).join('\n'))
+      const { tries, lost } = await earlyAnswersToBrowserClient(page, '/rpc', UPLOAD_BYTES, TRIES)
+      console.log(`# through nginx, the browser client: ${tries} tries, ${lost.length} lost`)
+      assert.deepEqual({ tries, lost: lost.length }, { tries: TRIES, lost: 0 }, lost.slice(0, 5).join('\n'))
       await assertBothInstancesUp()
     })
   })
