@@ -41,3 +41,28 @@ describe('a string the server would read as a krpc file placeholder', () => {
     assert.deepEqual(server.requests.at(-1)?.call.params, params)
   })
 })
+
+describe('an object the server would read as a file placeholder', () => {
+  const objects: Array<[what: string, value: unknown, where: string]> = [
+    ['{"$file": …} as a positional argument', { $file: 'f0' }, 'params[0]'],
+    ['{"$files": …} nested in an object', { album: { $files: 'pages' } }, 'params[0].album'],
+    ['{"$file": …} in an array', ['ok', { $file: 'x' }], 'params[0][1]']
+  ]
+  for (const [what, value, where] of objects) {
+    test(`${what} fails the call before anything is sent, naming where it is`, async () => {
+      const count = server.requests.length
+      await assert.rejects(createClient(server.url).notes.add(value), (err: Error) => {
+        assert.ok(err instanceof TypeError)
+        assert.ok(err.message.includes(` at ${where}: an object whose only key is `), err.message)
+        return true
+      })
+      assert.equal(server.requests.length, count)
+    })
+  }
+
+  test('is only one with a single $file/$files key holding a non-empty string: others are sent as they are', async () => {
+    const params = [{ $file: 'a', other: 1 }, { $file: '' }, { $file: 1 }, { $other: 'x' }]
+    await createClient(server.url).notes.add(...params)
+    assert.deepEqual(server.requests.at(-1)?.call.params, params)
+  })
+})

@@ -51,8 +51,8 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
  * The params are copied, never changed: the caller's objects stay as they were. The walk reaches what
  * `JSON.stringify` would: arrays and the own enumerable properties of objects. Values with a `toJSON` method (a
  * `Date`) are left for `JSON.stringify`, and files inside them are not looked for, as JSON would not reach them
- * either. Throws a TypeError, before anything is sent, for a cycle and for a string the server would take for a krpc
- * file placeholder (PROTOCOL.md 3.1).
+ * either. Throws a TypeError, before anything is sent, for a cycle and for data the server would take for a file
+ * placeholder (PROTOCOL.md 3.1): a string starting with `__file__:`, an object whose one key is `$file` or `$files`.
  *
  * @example
  * ```ts
@@ -85,6 +85,7 @@ export function collectFiles<F> (params: unknown, classify: (value: object) => C
     if (classified !== undefined && 'file' in classified) return partFor(value, classified.file, where)
     const items = classified?.list ?? (Array.isArray(value) ? value as unknown[] : undefined)
     if (items === undefined && typeof (value as { toJSON?: unknown }).toJSON === 'function') return value
+    if (items === undefined) refusePlaceholderObject(value, where)
     if (ancestors.has(value)) {
       throw new TypeError(`params contain a circular reference at ${where}; params travel as JSON, which cannot ` +
         'hold cycles: pass a copy without the back-reference')
@@ -122,4 +123,18 @@ function refuseKrpcPlaceholder (value: string, where: string): string {
   throw new TypeError(`params cannot carry the string ${shown} at ${where}: a string starting with "__file__:" is read by ` +
     'the server as a krpc file placeholder (PROTOCOL.md section 3.1), not as text; to send a file, pass the file itself ' +
     'where the string is, and the client uploads it; to send this text, give it another prefix (and undo it in the method)')
+}
+
+/**
+ * An object whose one key is `$file` or `$files` with a string value is a file placeholder to the server (PROTOCOL.md
+ * 3.1), so as data it would bind another part of this call to a parameter, or fail with MISSING_FILE. The clients
+ * write such objects only where they took a file out, after this check, so one met in the caller's params is refused.
+ */
+function refusePlaceholderObject (value: object, where: string): void {
+  const placeholder = parsePlaceholder(value)
+  if (placeholder === undefined) return
+  const key = placeholder.kind === 'one' ? '$file' : '$files'
+  throw new TypeError(`params cannot carry the object {"${key}": ${JSON.stringify(placeholder.part.slice(0, 60))}} at ${where}: ` +
+    `an object whose only key is "${key}" is read by the server as a file placeholder (PROTOCOL.md section 3.1), not as ` +
+    'data; to send a file, pass the file itself where the object is; to send this data, add another key or rename it')
 }
