@@ -77,7 +77,8 @@ export default {
           out.push(await digestOf(file))
         } catch (err) {
           if (signal.aborted) {
-            log.info({ file: file.filename, digested: out.length, of: files.length }, 'files.digestMany: the client cancelled the upload')
+            // A file whose part never arrived has no filename to log (reading it would throw).
+            log.info({ file: file.arrived ? file.filename : file.field, digested: out.length, of: files.length }, 'files.digestMany: the client cancelled the upload')
           }
           throw err
         }

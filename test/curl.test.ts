@@ -125,4 +125,33 @@ describe('curl is a formcall client', () => {
     const { code } = await curl(['--fail', '-o', '/dev/null', '-H', 'content-type: application/json', '-d', '{"method":"nope"}', server.url])
     assert.equal(code, 22)
   })
+
+  // curl -F reads `;type=`, `;filename=` and the like after a `;` in the value, and a leading `@` or `<` as a file
+  // to send: a call's JSON holding a `;` is cut there. These are the forms that send it as it is.
+  const texts = ['a;b', ';type=text/html', '@not-a-file', '<neither']
+  const awkward = { method: 'echo', params: [texts], id: 9 }
+
+  it('curl -F \'json=…\' cuts a call whose JSON holds a semicolon: why the README does not use it', async () => {
+    const { stdout } = await curl(['-F', `json=${JSON.stringify(awkward)}`, server.url])
+    assert.notDeepEqual(JSON.parse(stdout).result, texts)
+  })
+
+  it('curl --form-string \'json=…\' sends the call as it is, semicolons, @ and < included', async () => {
+    const { stdout } = await curl(['--form-string', `json=${JSON.stringify(awkward)}`, server.url])
+    assert.deepEqual(JSON.parse(stdout), { jsonrpc: '2.0', id: 9, result: texts })
+  })
+
+  it('curl -F json=<call.json sends the call read from a file as a text field', async () => {
+    await writeFile(join(dir, 'awkward.json'), JSON.stringify(awkward))
+    const { stdout } = await curl(['-F', 'json=<awkward.json', server.url], { cwd: dir })
+    assert.deepEqual(JSON.parse(stdout), { jsonrpc: '2.0', id: 9, result: texts })
+  })
+
+  it('the READMEs\' curl examples send the call with --form-string or from a file, never as -F \'json=…\'', async () => {
+    for (const readme of ['../README.md', '../server/README.md', '../examples/cli-server/README.md', '../examples/fastify-plugin/README.md']) {
+      const text = await readFile(new URL(readme, import.meta.url), 'utf8')
+      const unsafe = text.split('\n').filter((line) => /curl .*-F '?json=[^@<]/.test(line))
+      assert.deepEqual(unsafe, [], readme)
+    }
+  })
 })

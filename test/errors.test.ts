@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { ErrorCode, RpcError } from '@formcall/server'
+import { fileHeaderMethods } from './support/file-header-methods.js'
 import { multipartBody, multipartType } from './support/multipart.js'
 import { openRequest, postJson, rawRequest, type RawResponse } from './support/raw-http.js'
 import { startServer, type RunningServer } from './support/start-server.js'
@@ -115,6 +117,71 @@ describe('the server keeps serving after bad requests', () => {
       assert.equal(next.status, 200)
       assert.equal(next.json().result, what)
       assert.deepEqual(await server.tmpFiles(), [])
+    })
+  }
+})
+
+describe('a notification is answered 204 without a body when a call would be answered, JSON and multipart alike', () => {
+  const B = 'notifications'
+  const DELAY = 300
+  const modes: Array<{ mode: string, start: () => Promise<RunningServer> }> = [
+    { mode: 'inline', start: async () => await startServer({ methods: fileHeaderMethods }) },
+    {
+      mode: 'worker',
+      start: async () => await startServer({
+        methodsModule: fileURLToPath(new URL('./support/file-header-methods.ts', import.meta.url)),
+        isolation: 'worker',
+        workers: 1
+      })
+    }
+  ]
+  const notification = (method: string, params: unknown[]): string => JSON.stringify({ jsonrpc: '2.0', method, params })
+
+  for (const { mode, start } of modes) {
+    describe(mode, () => {
+      let server: RunningServer
+      before(async () => { server = await start() })
+      after(async () => await server.close())
+
+      const sends: Array<[string, () => Promise<RawResponse>]> = [
+        ['JSON', async () => await rawRequest(server.url, {
+          headers: { 'Content-Type': 'application/json' }, body: notification('slowFailure', [DELAY])
+        })],
+        ['multipart', async () => await rawRequest(server.url, {
+          headers: { 'Content-Type': multipartType(B) },
+          body: multipartBody(B, [{ name: 'json', content: notification('slowFailure', [DELAY]) }])
+        })]
+      ]
+      for (const [encoding, send] of sends) {
+        it(`${encoding}: the 204 comes once the method has finished, and says nothing of its failure`, async () => {
+          const started = Date.now()
+          const res = await send()
+          assert.equal(res.status, 204)
+          assert.equal(res.text, '')
+          assert.ok(Date.now() - started >= DELAY - 20, `answered after ${Date.now() - started} ms, before the method finished`)
+        })
+      }
+
+      it('multipart: the 204 of a method that finished at once waits for the rest of the body', async () => {
+        const first = multipartBody(B, [
+          { name: 'json', content: notification('quick', [{ $file: 'f' }]) },
+          { name: 'f', filename: 'f.bin', content: 'the first half, ' }
+        ], { close: false })
+        const rest = Buffer.from(`the second half\r\n--${B}--\r\n`)
+        // The file part runs on into `rest`: `first` ends inside it (multipartBody's closing CRLF is part of it).
+        const request = await openRequest(server.url, {
+          headers: { 'Content-Type': multipartType(B), 'Content-Length': String(first.length + rest.length) }
+        })
+        await request.write(first)
+        let answered = false
+        void request.response.then(() => { answered = true })
+        await new Promise((resolve) => setTimeout(resolve, DELAY))
+        assert.equal(answered, false, 'answered before the body was read')
+        await request.write(rest)
+        const res = await request.response
+        assert.equal(res.status, 204)
+        assert.equal(res.text, '')
+      })
     })
   }
 })

@@ -103,3 +103,24 @@ for (const isolation of ['inline', 'worker'] as const) {
     })
   })
 }
+
+describe('a boundary parameter read differently by the header gauge and by busboy is refused, never left unmeasured', () => {
+  let server: RunningServer
+  before(async () => { server = await startServer({ methods: { echo: (value: unknown) => value } }) })
+  after(async () => await server.close())
+
+  const forms: ReadonlyArray<readonly [what: string, contentType: string]> = [
+    ['an RFC 2231 boundary*=', `multipart/form-data; boundary*=utf-8''${B}`],
+    ['an unquoted boundary with a space in it (busboy drops the space)', `multipart/form-data; boundary=${B.slice(0, 3)} ${B.slice(3)}`]
+  ]
+  for (const [what, contentType] of forms) {
+    it(`${what}: -32600, and the server keeps serving`, async () => {
+      const res = await rawRequest(server.url, { headers: { 'Content-Type': contentType }, body: body([['Content-Disposition: form-data; name="json"', CALL]]) })
+      assert.equal(res.status, 400, res.text)
+      assert.equal(res.json().error.code, -32600)
+      assert.match(res.json().error.message, /boundary/)
+      const next = await postJson(server.url, { method: 'echo', params: ['next'] })
+      assert.equal(next.json().result, 'next')
+    })
+  }
+})

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict'
 import { Agent, request as httpRequest } from 'node:http'
+import { randomUUID } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { BroadcastChannel } from 'node:worker_threads'
 import { after, before, describe, it } from 'node:test'
 import { ErrorCode, type UploadedFile, type UploadedFiles } from '@formcall/server'
 import { digestFile, randomContent, sha256 } from './support/bytes.js'
+import { fileHeaderMethods } from './support/file-header-methods.js'
 import { multipartBody, multipartType, partHead, type PartSpec } from './support/multipart.js'
 import { Probe } from './support/probe.js'
 import { openRequest, postJson, rawRequest, type RawResponse } from './support/raw-http.js'
@@ -318,4 +322,68 @@ describe('file limits seen from inside the method', () => {
     await assertSpoolEmpty(server)
     await assertStillServing(server)
   })
+})
+
+describe('a file\'s filename and type are its part\'s, never a default (inline and in a worker pool)', () => {
+  const modes: Array<{ mode: string, start: () => Promise<RunningServer> }> = [
+    { mode: 'inline', start: async () => await startServer({ methods: fileHeaderMethods }) },
+    {
+      mode: 'worker',
+      start: async () => await startServer({
+        methodsModule: fileURLToPath(new URL('./support/file-header-methods.ts', import.meta.url)),
+        isolation: 'worker',
+        workers: 1
+      })
+    }
+  ]
+
+  /** A body whose second file part is held back until the method has started, so its headers cannot have arrived. */
+  async function callWithLateSecondPart (server: RunningServer, method: string): Promise<RawResponse> {
+    const channel = new BroadcastChannel(`formcall-file-headers-${randomUUID()}`)
+    const started = new Promise<void>((resolve) => { channel.onmessage = () => resolve() })
+    try {
+      const call = { method, params: [channel.name, { $file: 'a' }, { $file: 'b' }], id: 1 }
+      const first = multipartBody(BOUNDARY, [
+        { name: 'json', content: JSON.stringify(call) },
+        { name: 'a', filename: 'a.txt', type: 'text/plain', content: 'first file' }
+      ], { close: false })
+      const rest = multipartBody(BOUNDARY, [{ name: 'b', filename: 'b.bin', type: 'application/x-thing', content: 'second file' }])
+      const request = await openRequest(server.url, {
+        headers: { 'Content-Type': multipartType(BOUNDARY), 'Content-Length': String(first.length + rest.length) }
+      })
+      await request.write(first)
+      await started
+      await request.write(rest)
+      return await request.response
+    } finally {
+      channel.close()
+    }
+  }
+
+  for (const { mode, start } of modes) {
+    describe(mode, () => {
+      let server: RunningServer
+      before(async () => { server = await start() })
+      after(async () => await server.close())
+
+      it('the part right after json is known when the method starts; reading a later one\'s filename or type before its part arrived throws, naming ready()', async () => {
+        const res = await callWithLateSecondPart(server, 'files.headersAtStart')
+        assert.equal(res.status, 200, res.text)
+        const { atStart, afterReady } = res.json().result
+        assert.deepEqual(atStart.firstFilename, { value: 'a.txt' })
+        assert.deepEqual(atStart.firstType, { value: 'text/plain' })
+        assert.equal(atStart.secondArrived, false)
+        assert.match(atStart.secondFilename.threw, /part "b" have not arrived yet.*await file\.ready\(\) first/)
+        assert.match(atStart.secondType.threw, /await file\.ready\(\) first/)
+        assert.deepEqual(atStart.secondJson, { field: 'b' })
+        assert.deepEqual(afterReady, { filename: 'b.bin', type: 'application/x-thing' })
+      })
+
+      it('a later part\'s headers are known as soon as it arrived, without ready() or a read', async () => {
+        const res = await callWithLateSecondPart(server, 'files.headersOnArrival')
+        assert.equal(res.status, 200, res.text)
+        assert.deepEqual(res.json().result, { size: 'first file'.length, filename: 'b.bin', type: 'application/x-thing', text: 'second file' })
+      })
+    })
+  }
 })

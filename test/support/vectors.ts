@@ -24,6 +24,8 @@ export interface Vector {
     status: number
     body?: unknown
     bodyText?: string
+    /** The JSON text of the response's `id` member (a list of them, one per entry, for a batch), exactly as sent. */
+    idText?: string | string[]
     headers?: Record<string, string | null>
   }
 }
@@ -83,6 +85,14 @@ export function project (actual: unknown, expected: unknown): unknown {
   return actual
 }
 
+/**
+ * The JSON text of each `"id"` member in a response body, in order. The rows that compare ids keep every other
+ * `"id"` out of their results (or after the envelope's own), so the members found are the envelopes' ids.
+ */
+function idTexts (text: string): string[] {
+  return [...text.matchAll(/"id"\s*:\s*(-?[0-9][0-9.eE+-]*|null|"(?:[^"\\]|\\.)*")/g)].map((match) => match[1] as string)
+}
+
 function isPlainObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -92,6 +102,12 @@ export function assertExpected (res: RawResponse, expected: Vector['expected']):
   const context = `${res.status} ${res.text.slice(0, 500)}`
   assert.equal(res.status, expected.status, `status; response was ${context}`)
   if (expected.bodyText !== undefined) assert.equal(res.text, expected.bodyText, 'body text')
+  if (expected.idText !== undefined) {
+    // JSON.parse cannot tell 1.0 from 1, nor keep digits past 2^53: the ids are compared as the text on the wire.
+    const texts = idTexts(res.text)
+    if (Array.isArray(expected.idText)) assert.deepEqual(texts, expected.idText, `ids; response was ${context}`)
+    else assert.equal(texts[0], expected.idText, `id; response was ${context}`)
+  }
   if (expected.body !== undefined) {
     let body: unknown
     try {

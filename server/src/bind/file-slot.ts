@@ -30,6 +30,7 @@ export class FileSlot implements FileSource {
   /** The request is over and the spool gone: nothing more can be read from this slot. */
   #closed: Error | undefined
   #readyWaiters: Array<{ resolve: (info: FileInfo) => void, reject: (err: Error) => void }> = []
+  #arrivalListeners: Array<(info: FileInfo) => void> = []
 
   constructor (field: string, owner: SlotOwner) {
     this.field = field
@@ -70,6 +71,11 @@ export class FileSlot implements FileSource {
     })
   }
 
+  onArrival (listener: (info: FileInfo) => void): void {
+    if (this.info !== undefined) listener(this.info)
+    else if (this.#error === undefined) this.#arrivalListeners.push(listener)
+  }
+
   /** The part arrived. */
   attach (part: Readable, info: FileInfo): void {
     this.#part = part
@@ -79,6 +85,7 @@ export class FileSlot implements FileSource {
       this.#owner.partEnded(this)
     })
     for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(info)
+    for (const listener of this.#arrivalListeners.splice(0)) listener(info)
     if (this.#out !== undefined) this.#connect()
   }
 
@@ -104,6 +111,7 @@ export class FileSlot implements FileSource {
   fail (err: Error): void {
     if (this.#partEnded || this.#error !== undefined) return
     this.#error = err
+    this.#arrivalListeners = []
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(err)
     this.#out?.destroy(err)
     this.#spool?.destroy(err)

@@ -45,26 +45,28 @@ export class UploadSession implements SlotOwner {
   /** The body ended with its closing boundary. */
   get ended (): boolean { return this.#ended }
 
-  /** The file object for `{"$file": name}`; one object per name. */
+  /**
+   * The file object for `{"$file": name}` (or krpc's `"__file__:…"`).
+   *
+   * @throws RpcError INVALID_PARAMS when the call references that part a second time (PROTOCOL.md section 3.5).
+   */
   file (name: string): UploadedFile {
-    this.#assertUnbound(name, this.#groups)
-    let entry = this.#files.get(name)
-    if (entry === undefined) {
-      const slot = new FileSlot(name, this)
-      entry = { slot, file: new UploadedFile(name, slot) }
-      this.#files.set(name, entry)
-    }
-    return entry.file
+    this.#assertUnbound(name)
+    const slot = new FileSlot(name, this)
+    const file = new UploadedFile(name, slot)
+    this.#files.set(name, { slot, file })
+    return file
   }
 
-  /** The file list for `{"$files": name}`; one list per name. */
+  /**
+   * The file list for `{"$files": name}`.
+   *
+   * @throws RpcError INVALID_PARAMS when the call references that name a second time (PROTOCOL.md section 3.5).
+   */
   files (name: string): UploadedFiles {
-    this.#assertUnbound(name, this.#files)
-    let group = this.#groups.get(name)
-    if (group === undefined) {
-      group = new FileGroup(name, this)
-      this.#groups.set(name, group)
-    }
+    this.#assertUnbound(name)
+    const group = new FileGroup(name, this)
+    this.#groups.set(name, group)
     return group.files
   }
 
@@ -198,10 +200,16 @@ export class UploadSession implements SlotOwner {
     for (const group of this.#groups.values()) yield * group.slots
   }
 
-  #assertUnbound (name: string, other: Map<string, unknown>): void {
-    if (other.has(name)) {
+  /**
+   * A part is referenced once per call. Its bytes are read once, as they arrive, so two parameters cannot both have
+   * them: one would hang waiting for bytes the other took (or, sharing one object, find them gone). The call is
+   * refused before its method starts instead.
+   */
+  #assertUnbound (name: string): void {
+    if (this.#files.has(name) || this.#groups.has(name)) {
       throw new RpcError(ErrorCode.INVALID_PARAMS,
-        `part "${name}" is referenced both as {"$file"} and as {"$files"}; use one form per part name`)
+        `part "${name.slice(0, 100)}" is referenced twice in the params; a part is read once, so send the file once ` +
+        'per parameter, each under its own part name', { part: name })
     }
   }
 

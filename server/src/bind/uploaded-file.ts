@@ -24,7 +24,15 @@ export interface FileSource {
   ready (): Promise<FileInfo>
   /** Starts the flow of the part's bytes; called at most once. */
   open (): Readable
+  /** Calls `listener` once the part has arrived, without asking for it (no spooling of earlier parts). */
+  onArrival? (listener: (info: FileInfo) => void): void
 }
+
+/**
+ * The key of an UploadedFile's internal arrival hook: the worker bridge tells a method in a worker a part's headers
+ * as soon as they arrive, as an inline method would see them. Not part of the package's exports.
+ */
+export const WHEN_ARRIVED: unique symbol = Symbol('formcall.whenArrived')
 
 /**
  * A file argument, handed to the method while its bytes are still arriving.
@@ -33,9 +41,10 @@ export interface FileSource {
  * ends only when the whole part arrived; if the upload is cut short (limit, broken body, client gone) it errors, so
  * a truncated file is never mistaken for a complete one.
  *
- * The method starts as soon as the call is parsed, so a later file's headers may not have arrived yet: `filename`
- * and `type` are known once the part arrived (the first file's usually before the method starts; any file's after
- * `await file.ready()` or its first chunk).
+ * The method starts as soon as the call is parsed, so a later file's headers may not have arrived yet: parts arrive in
+ * order, each after the bytes of the ones before it. `filename` and `type` are known once the part arrived: the part
+ * right after `json` has when the method starts, any other after `await file.ready()` or its first chunk. Read before
+ * that, they throw (they never guess: a `filename` of `null` means a text part).
  *
  * @example
  * ```ts
@@ -59,14 +68,22 @@ export class UploadedFile implements AsyncIterable<Buffer> {
     this.#source = source
   }
 
-  /** The client's filename: informational only, never a safe path. `null` for text parts and before arrival. */
+  /**
+   * The client's filename: informational only, never a safe path. `null` for text parts.
+   *
+   * @throws Error before the part's headers arrived: `await file.ready()` first.
+   */
   get filename (): string | null {
-    return this.#source.info?.filename ?? null
+    return this.#info().filename
   }
 
-  /** The part's declared content type (`text/plain` when it declared none, RFC 7578 §4.4); `application/octet-stream` until it arrived. */
+  /**
+   * The part's declared content type (`text/plain` when it declared none, RFC 7578 §4.4).
+   *
+   * @throws Error before the part's headers arrived: `await file.ready()` first.
+   */
   get type (): string {
-    return this.#source.info?.type ?? 'application/octet-stream'
+    return this.#info().type
   }
 
   /** Whether the part's headers have arrived. */
@@ -74,9 +91,29 @@ export class UploadedFile implements AsyncIterable<Buffer> {
     return this.#source.info !== undefined
   }
 
-  /** Waits for the part's headers, so `filename` and `type` are known. */
+  /**
+   * Waits for the part's headers, so `filename` and `type` are known; rejects if the part never arrives (the body
+   * ended without it, or the upload failed first).
+   */
   async ready (): Promise<FileInfo> {
     return await this.#source.ready()
+  }
+
+  /** @internal Calls `listener` with the part's headers once they arrived (at once if they have). */
+  [WHEN_ARRIVED] (listener: (info: FileInfo) => void): void {
+    const info = this.#source.info
+    if (info !== undefined) listener(info)
+    else this.#source.onArrival?.(listener)
+  }
+
+  #info (): FileInfo {
+    const info = this.#source.info
+    if (info === undefined) {
+      // A default here (null, application/octet-stream) would pass for a text part's headers or a real type.
+      throw new Error(`the headers of part "${this.field.slice(0, 100)}" have not arrived yet, so its filename and type ` +
+        'are not known; await file.ready() first (parts arrive in order, each after the bytes of the ones before it)')
+    }
+    return info
   }
 
   /** The bytes as a Node readable. The first access starts the transfer; later accesses return the same stream. */
@@ -127,8 +164,10 @@ export class UploadedFile implements AsyncIterable<Buffer> {
     return hasBrand(value, FILE_BRAND)
   }
 
-  toJSON (): FileInfo {
-    return { field: this.field, filename: this.filename, type: this.type }
+  /** The part's name, with its filename and type once they arrived. */
+  toJSON (): FileInfo | { readonly field: string } {
+    const info = this.#source.info
+    return info === undefined ? { field: this.field } : { field: this.field, filename: info.filename, type: info.type }
   }
 }
 Object.defineProperty(UploadedFile.prototype, FILE_BRAND, { value: true })

@@ -7,6 +7,7 @@ import type { FileInfo } from '../bind/uploaded-file.js'
 import { ByteLimit } from './byte-limit.js'
 import { limitError, mapMultipartError } from './multipart-errors.js'
 import { PART_HIGH_WATER_MARK } from './part-buffer.js'
+import { PartHeaderGauge, boundaryOf } from './part-header-gauge.js'
 
 /** What the multipart parser reports, in body order. */
 export interface MultipartHandlers {
@@ -29,7 +30,10 @@ export interface MultipartParse {
 /**
  * Streams a multipart request through busboy: the first part must be `json`; every later part is reported as a
  * stream while it arrives, with backpressure to the socket. busboy caps each part at the largest per-part limit and
- * counts `parts`; the rest (each part's own size limit, `files`) are counted here.
+ * counts `parts`; the rest (each part's own size limit, `files`, `partHeaderSize`) are counted here.
+ *
+ * Once the `json` part is complete, it is reported before anything that comes after it, failures included, so that
+ * every error after it can carry the call's id.
  *
  * @example
  * ```ts
@@ -46,6 +50,8 @@ export function parseMultipart (
   let sawCall = false
   let files = 0
   let busboy: BusboyInstance
+  /** Reports the `json` part at once, once busboy is past it (its end is only queued then). */
+  let flushCall = (): void => {}
 
   const fail = (err: unknown): void => {
     if (done) return
@@ -53,8 +59,20 @@ export function parseMultipart (
     stop()
     handlers.onError(mapMultipartError(err))
   }
+  // busboy cuts a part's headers past its headerSize silently, so they are measured on the way in (see
+  // PartHeaderGauge): `measure` sees each chunk before busboy does, `enforce` after busboy parsed it, so that a part
+  // busboy reported in between has flushed the `json` part and the failure carries the call's id.
+  const boundary = boundaryOf(headers['content-type'])
+  const gauge = new PartHeaderGauge(boundary ?? '', limits.partHeaderSize)
+  const measure = (chunk: Buffer): void => { gauge.write(chunk) }
+  const enforce = (): void => {
+    const part = gauge.exceeded
+    if (part !== undefined) fail(limitError('partHeaderSize', limits.partHeaderSize, `the headers of part ${part}`))
+  }
   const stop = (): void => {
     req.unpipe(busboy)
+    req.off('data', measure)
+    req.off('data', enforce)
   }
 
   const partCap = Math.max(limits.fileSize, limits.callSize, limits.fieldSize)
@@ -71,12 +89,18 @@ export function parseMultipart (
       limits: {
         fileSize: partCap,
         parts: limits.parts,
+        // Never reached by headers that pass partHeaderSize, which is counted the way busboy counts (see above).
         headerSize: limits.partHeaderSize,
         fieldNameSize: 1024
       }
     })
   } catch (err) {
     queueMicrotask(() => fail(err))
+    return { stop () {} }
+  }
+  if (boundary === undefined) {
+    // busboy found a boundary where boundaryOf did not (an RFC 2231 `boundary*=`): its parts could not be measured.
+    queueMicrotask(() => fail(UNREADABLE_BOUNDARY()))
     return { stop () {} }
   }
 
@@ -97,7 +121,22 @@ export function parseMultipart (
       part.resume()
       return
     }
+    flushCall()
     part.on('error', fail)
+    // The gauge numbers every part, busboy only those it reports: a number no higher than this part's is this part
+    // or an earlier one, and this part must not reach the method with its headers cut. (A later one fails the
+    // request once busboy has parsed this chunk, in `enforce`.)
+    if (gauge.exceeded !== undefined && gauge.exceeded <= partCount) {
+      part.resume()
+      enforce()
+      return
+    }
+    if (gauge.completed < partCount) {
+      // busboy found a part the gauge did not: the two read the boundary differently, and the headers go unmeasured.
+      part.resume()
+      fail(UNREADABLE_BOUNDARY())
+      return
+    }
     if (typeof name !== 'string' || name === '') {
       part.resume()
       fail(new RpcError(ErrorCode.INVALID_REQUEST,
@@ -113,7 +152,7 @@ export function parseMultipart (
         return
       }
       part.on('limit', () => fail(limitError('callSize', limits.callSize, 'the "json" part')))
-      readCallPart(part, limits.callSize, guarded((text: string) => { if (!done) handlers.onCall(text) }), fail)
+      flushCall = readCallPart(part, limits.callSize, guarded((text: string) => { if (!done) handlers.onCall(text) }), fail)
       return
     }
     const isFile = filename !== undefined
@@ -141,10 +180,14 @@ export function parseMultipart (
       handlers.onPart(limited, info)
     }
   }))
-  busboy.on('partsLimit', () => fail(limitError('parts', limits.parts, 'the number of parts')))
+  busboy.on('partsLimit', () => {
+    flushCall()
+    fail(limitError('parts', limits.parts, 'the number of parts'))
+  })
   busboy.on('error', fail)
   busboy.on('finish', guarded(() => {
     if (done) return
+    flushCall()
     if (!sawCall) {
       fail(new RpcError(ErrorCode.INVALID_REQUEST,
         'the multipart body has no parts; its first part must be "json", holding the call'))
@@ -153,13 +196,24 @@ export function parseMultipart (
     done = true
     handlers.onEnd()
   }))
+  req.on('data', measure)
   req.pipe(busboy)
+  req.on('data', enforce)
   return { stop }
 }
 
-function readCallPart (part: Readable, max: number, onText: (text: string) => void, fail: (err: unknown) => void): void {
+const UNREADABLE_BOUNDARY = (): RpcError => new RpcError(ErrorCode.INVALID_REQUEST,
+  'the multipart boundary parameter is written in a form the server does not read; send boundary=<token> or boundary="<text>"')
+
+/**
+ * Reads the `json` part whole and hands its text to `onText` once. Returns a flush: busboy pushes a part's bytes as
+ * it parses them, but its end only a tick later, so when busboy has begun a later part (or hit a limit there), the
+ * flush takes the bytes still buffered and reports the call at once, before that part or that failure.
+ */
+function readCallPart (part: Readable, max: number, onText: (text: string) => void, fail: (err: unknown) => void): () => void {
   const chunks: Buffer[] = []
   let size = 0
+  let reported = false
   part.on('data', (chunk: Buffer) => {
     size += chunk.length
     if (size > max) {
@@ -170,9 +224,18 @@ function readCallPart (part: Readable, max: number, onText: (text: string) => vo
     }
     chunks.push(chunk)
   })
-  part.on('end', () => {
-    if (size <= max) onText(Buffer.concat(chunks).toString('utf8'))
-  })
+  const report = (): void => {
+    if (reported || size > max) return
+    reported = true
+    onText(Buffer.concat(chunks).toString('utf8'))
+  }
+  part.on('end', report)
+  return () => {
+    if (reported || size > max) return
+    // read() hands each buffered chunk to the 'data' listener above.
+    while (part.read() !== null);
+    report()
+  }
 }
 
 /**

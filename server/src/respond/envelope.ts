@@ -1,4 +1,5 @@
 import { ErrorCode, JSONRPC_VERSION, RpcError, type CallId, type ErrorResponse } from '@formcall/spec'
+import { RawId, type ResponseId } from '../parse/raw-id.js'
 
 /**
  * Turns anything thrown into the RpcError that goes on the wire. A method's own RpcError passes as it is; other
@@ -36,9 +37,22 @@ function withoutServerPaths (error: Error): string {
     .trimEnd()
 }
 
-/** The error response envelope. */
+/** The error response envelope. For an id kept as the client's text, see {@link serializeError}. */
 export function errorEnvelope (id: CallId, err: RpcError): ErrorResponse {
   return { jsonrpc: JSONRPC_VERSION, id, error: err.toJSON() }
+}
+
+/**
+ * The JSON text of a response's id: a {@link RawId} as the client wrote it (JSON.stringify cannot write a number
+ * literal it is given as text), anything else as JSON.stringify writes it.
+ */
+export function idJson (id: ResponseId): string {
+  return id instanceof RawId ? id.text : JSON.stringify(id)
+}
+
+/** The error envelope as JSON text, with the id as the client sent it. */
+export function serializeError (id: ResponseId, err: RpcError): string {
+  return `{"jsonrpc":"${JSONRPC_VERSION}","id":${idJson(id)},"error":${JSON.stringify(err.toJSON())}}`
 }
 
 /**
@@ -67,7 +81,7 @@ export function serializeResult (result: unknown): string {
   }
 }
 
-/** The success envelope as JSON text. */
-export function serializeSuccess (id: CallId, result: unknown): string {
-  return `{"jsonrpc":"${JSONRPC_VERSION}","id":${JSON.stringify(id)},"result":${serializeResult(result)}}`
+/** The success envelope as JSON text, with the id as the client sent it. */
+export function serializeSuccess (id: ResponseId, result: unknown): string {
+  return `{"jsonrpc":"${JSONRPC_VERSION}","id":${idJson(id)},"result":${serializeResult(result)}}`
 }

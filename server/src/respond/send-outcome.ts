@@ -1,9 +1,10 @@
 import type { FastifyReply } from 'fastify'
-import { httpStatusOf, type CallId, type RpcError, type StatusRule } from '@formcall/spec'
+import { httpStatusOf, type RpcError, type StatusRule } from '@formcall/spec'
 import type { Outcome } from '../dispatch/run-call.js'
 import { asDownload } from './download.js'
 import { sendDownload } from './send-download.js'
-import { errorEnvelope, serializeSuccess } from './envelope.js'
+import { serializeError, serializeSuccess } from './envelope.js'
+import type { ResponseId } from '../parse/raw-id.js'
 import { lingerAfterAnswer } from './lingering-close.js'
 
 /**
@@ -12,7 +13,7 @@ import { lingerAfterAnswer } from './lingering-close.js'
  * origin, a wrong content type, a limit) closes the connection after a lingering read, so the client reads it
  * instead of a reset, and the server does not read the rest of a body it refused.
  */
-export function sendError (reply: FastifyReply, id: CallId, error: RpcError, rule: StatusRule = 'status'): FastifyReply {
+export function sendError (reply: FastifyReply, id: ResponseId, error: RpcError, rule: StatusRule = 'status'): FastifyReply {
   if (!reply.request.raw.complete) {
     reply.header('connection', 'close')
     lingerAfterAnswer(reply.request.raw)
@@ -21,14 +22,14 @@ export function sendError (reply: FastifyReply, id: CallId, error: RpcError, rul
   // A 503 (OVERLOADED, SHUTTING_DOWN) says when to come back, so clients and proxies retry instead of giving up.
   if (status === 503) reply.header('retry-after', '1')
   return reply.code(status).type('application/json; charset=utf-8')
-    .send(JSON.stringify(errorEnvelope(id, error)))
+    .send(serializeError(id, error))
 }
 
 /**
  * Sends a call's outcome: a JSON envelope, a streamed download (PROTOCOL.md section 7), or nothing for a
  * notification.
  */
-export async function sendOutcome (reply: FastifyReply, id: CallId, outcome: Outcome, options: {
+export async function sendOutcome (reply: FastifyReply, id: ResponseId, outcome: Outcome, options: {
   notification: boolean
   expose: boolean
   rule: StatusRule

@@ -1,11 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, RpcError, statusRuleOf, type CallId, type StatusRule } from '@formcall/spec'
+import { ErrorCode, RpcError, statusRuleOf, type StatusRule } from '@formcall/spec'
 import type { ResolvedOptions } from '../options.js'
 import { idOf, parseJsonText, readCall } from '../parse/read-call.js'
+import { batchIdLiterals, callIdLiteral, responseId, type ResponseId } from '../parse/raw-id.js'
 import { limitError } from '../parse/multipart-errors.js'
 import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
 import type { Executor } from '../dispatch/executor.js'
-import { errorEnvelope, serializeSuccess } from '../respond/envelope.js'
+import { serializeError, serializeSuccess } from '../respond/envelope.js'
 import { asDownload } from '../respond/download.js'
 import { sendError, sendOutcome } from '../respond/send-outcome.js'
 
@@ -30,16 +31,23 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
     if (!reply.raw.writableFinished) controller.abort(new RpcError(ErrorCode.ABORTED, 'the client closed the connection'))
   })
 
-  const runOne = async (item: unknown): Promise<{ id: CallId, notification: boolean, outcome: Outcome, rule: StatusRule }> => {
+  // A number id is answered with the literal the client wrote (PROTOCOL.md section 5.3), looked up in the text only
+  // for number ids, and for a batch in one pass over it.
+  let batchLiterals: Array<string | undefined> | undefined
+  const literalOf = (index: number | undefined) => (): string | undefined => index === undefined
+    ? callIdLiteral(text)
+    : (batchLiterals ??= batchIdLiterals(text))[index]
+
+  const runOne = async (item: unknown, index?: number): Promise<{ id: ResponseId, notification: boolean, outcome: Outcome, rule: StatusRule }> => {
     let call
     try {
       call = readCall(item)
     } catch (err) {
-      return { id: idOf(item), notification: false, outcome: { ok: false, error: err as RpcError }, rule: statusRuleOf(item) }
+      return { id: responseId(idOf(item), literalOf(index)), notification: false, outcome: { ok: false, error: err as RpcError }, rule: statusRuleOf(item) }
     }
     const context = makeContext(request, call, controller.signal)
     const outcome = await runCall({ call, context, executor: options.executor, settings, binder: undefined })
-    return { id: call.id, notification: call.notification, outcome, rule: statusRuleOf(item) }
+    return { id: responseId(call.id, literalOf(index)), notification: call.notification, outcome, rule: statusRuleOf(item) }
   }
 
   if (!Array.isArray(value)) {
@@ -55,7 +63,7 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   if (value.length > settings.limits.batchSize) {
     return sendError(reply, null, limitError('batchSize', settings.limits.batchSize, `a batch of ${value.length} calls`))
   }
-  const answers = await Promise.all(value.map(runOne))
+  const answers = await Promise.all(value.map(async (item, index) => await runOne(item, index)))
   const body: string[] = []
   for (const { id, notification, outcome } of answers) {
     if (notification) continue
@@ -65,15 +73,15 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   return reply.code(200).type('application/json; charset=utf-8').send(`[${body.join(',')}]`)
 }
 
-function batchEntry (id: CallId, outcome: Outcome): string {
-  if (!outcome.ok) return JSON.stringify(errorEnvelope(id, outcome.error))
+function batchEntry (id: ResponseId, outcome: Outcome): string {
+  if (!outcome.ok) return serializeError(id, outcome.error)
   if (asDownload(outcome.result) !== undefined) {
-    return JSON.stringify(errorEnvelope(id, new RpcError(ErrorCode.RESULT_NOT_SERIALIZABLE,
-      'the method returned a file, which cannot be part of a batch; call it on its own')))
+    return serializeError(id, new RpcError(ErrorCode.RESULT_NOT_SERIALIZABLE,
+      'the method returned a file, which cannot be part of a batch; call it on its own'))
   }
   try {
     return serializeSuccess(id, outcome.result)
   } catch (err) {
-    return JSON.stringify(errorEnvelope(id, err as RpcError))
+    return serializeError(id, err as RpcError)
   }
 }

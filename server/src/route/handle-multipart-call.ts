@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, RpcError, statusRuleOf, type CallId, type StatusRule } from '@formcall/spec'
+import { ErrorCode, RpcError, statusRuleOf, type StatusRule } from '@formcall/spec'
 import type { ResolvedOptions } from '../options.js'
 import { parseMultipart } from '../parse/parse-multipart.js'
 import { idOf, parseJsonText, readCall, type ParsedCall } from '../parse/read-call.js'
+import { callIdLiteral, responseId, type ResponseId } from '../parse/raw-id.js'
 import { UploadSession } from '../bind/upload-session.js'
 import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
 import type { Executor } from '../dispatch/executor.js'
@@ -27,7 +28,7 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
   const { settings } = options
   const controller = new AbortController()
   let call: ParsedCall | undefined
-  let id: CallId = null
+  let id: ResponseId = null
   let rule: StatusRule = 'status'
   let outcome: Outcome | undefined
   let responded = false
@@ -69,7 +70,10 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
       lingerAfterAnswer(request.raw)
       reply.header('connection', 'close')
     }
-    if (failure !== undefined) sendError(reply, id, failure, rule)
+    // A notification is answered 204 without a body whatever became of it (PROTOCOL.md section 5.4), a failed
+    // upload included, once its call was parsed.
+    if (failure !== undefined && call?.notification === true) reply.code(204).send()
+    else if (failure !== undefined) sendError(reply, id, failure, rule)
     else {
       sendOutcome(reply, id, outcome as Outcome, { notification: call?.notification ?? false, expose: settings.exposeErrors, rule })
         .catch((err: unknown) => request.log.error(err, 'sending a formcall response failed'))
@@ -80,7 +84,7 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
     let value: unknown
     try {
       value = parseJsonText(text)
-      id = idOf(value)
+      id = responseId(idOf(value), () => callIdLiteral(text))
       rule = statusRuleOf(value)
       call = readCall(value)
     } catch (err) {

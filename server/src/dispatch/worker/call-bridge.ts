@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads'
 import { ErrorCode, RpcError } from '@formcall/spec'
-import { UploadedFile, UploadedFiles } from '../../bind/uploaded-file.js'
+import { UploadedFile, UploadedFiles, WHEN_ARRIVED, type FileInfo } from '../../bind/uploaded-file.js'
 import { Download } from '../../respond/download.js'
 import { SerializedResult } from '../../respond/envelope.js'
 import type { CallContext } from '../call-context.js'
@@ -24,6 +24,8 @@ export class CallBridge {
   readonly #context: CallContext
   readonly #files: UploadedFile[] = []
   readonly #fileIndex = new Map<UploadedFile, number>()
+  /** The headers of each file argument, as far as they had arrived when the args were encoded. */
+  readonly #infos: Array<FileInfo | null> = []
   readonly #groups: Array<AsyncIterator<UploadedFile>> = []
   readonly #places: FilePlace[] = []
   readonly #senders = new Map<number, CreditSender>()
@@ -69,7 +71,15 @@ export class CallBridge {
   encodeArgs (args: readonly unknown[]): unknown[] {
     const encode = (value: unknown, path: Array<string | number>): unknown => {
       if (value instanceof UploadedFile) {
-        this.#places.push({ path, kind: 'file', index: this.#register(value) })
+        const index = this.#register(value)
+        this.#places.push({ path, kind: 'file', index })
+        // The method in the worker knows a part's headers when an inline method would: those that arrived already
+        // travel with the task, later ones as soon as they arrive (an inline method sees them appear at once).
+        this.#infos[index] ??= null
+        value[WHEN_ARRIVED]((info) => {
+          this.#infos[index] = info
+          this.#post({ t: 'info', file: index, info })
+        })
         return null
       }
       if (value instanceof UploadedFiles) {
@@ -89,6 +99,8 @@ export class CallBridge {
 
   /** Field names by file index, for the task. */
   get fileFields (): string[] { return this.#files.map((file) => file.field) }
+  /** The headers of the file arguments whose parts had arrived by the time the args were encoded, by file index. */
+  get fileInfos (): Array<FileInfo | null> { return [...this.#infos] }
   /** Whether the call has any file argument. */
   get hasFiles (): boolean { return this.#files.length > 0 || this.#groups.length > 0 }
 

@@ -73,6 +73,8 @@ export interface CallTask {
   filePlaces: FilePlace[]
   /** The field names of the files, indexed by a `file` place's index. */
   fileFields: string[]
+  /** The headers of the files whose parts had arrived when the task was made (`null`: not yet), by the same index. */
+  fileInfos: Array<FileInfo | null>
   /** The call's context, minus what cannot cross threads (signal, logger): `logLevel` is the request logger's level. */
   context: { method: string, id: CallId, headers: IncomingHttpHeaders, remoteAddress: string, logLevel: string }
   port: MessagePort

@@ -193,7 +193,8 @@ class WorkerCall {
     for (const place of this.#task.filePlaces) {
       let file: UploadedFile | UploadedFiles
       if (place.kind === 'file') {
-        file = new UploadedFile(this.#task.fileFields[place.index] as string, this.#fileSource(place.index))
+        file = new UploadedFile(this.#task.fileFields[place.index] as string,
+          this.#fileSource(place.index, this.#task.fileInfos[place.index] ?? undefined))
       } else {
         const group = new PortFileGroup(place.index, this)
         this.#groups.set(place.index, group)

@@ -300,6 +300,7 @@ export class WorkerExecutor implements Executor {
       args: taskArgs,
       filePlaces: bridge.filePlaces,
       fileFields: bridge.fileFields,
+      fileInfos: bridge.fileInfos,
       context: { method: context.method, id: context.id, headers: context.headers, remoteAddress: context.remoteAddress, logLevel: context.log.level },
       port: port2,
       exposeErrors: this.#exposeErrors,
