@@ -12,6 +12,7 @@ import { generatedChunks, generatedSha256, sha256 } from './support/pool-bytes.j
 import { PoolChannel } from './support/pool-channel.js'
 import { callJson, PendingUpload, startPoolServer, threadCount, type CallResponse, type PoolServer } from './support/pool-server.js'
 import { waitFor } from './support/wait.js'
+import { postJson } from './support/raw-http.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -308,6 +309,11 @@ describe('a pool of one worker', () => {
         assert.match(error.message, /retry/)
       }
       const queued = ids.find((id) => !settled.has(id)) as string
+      // A notification refused for overload keeps the 503 (no body), so a client or proxy can retry it.
+      const notification = await postJson(server.url, { jsonrpc: '2.0', method: 'echo', params: ['dropped'] })
+      assert.equal(notification.status, 503, notification.text)
+      assert.equal(notification.text, '')
+      assert.equal(notification.headers['retry-after'], '1')
 
       // Time spent waiting for a worker is not time the method ran.
       await new Promise((resolve) => setTimeout(resolve, 2 * CALL_TIMEOUT))

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import { httpStatusOf, type RpcError, type StatusRule } from '@formcall/spec'
+import { errorInfo, httpStatusOf, type RpcError, type StatusRule } from '@formcall/spec'
 import type { Outcome } from '../dispatch/run-call.js'
 import { asDownload } from './download.js'
 import { sendDownload } from './send-download.js'
@@ -14,15 +14,29 @@ import { lingerAfterAnswer } from './lingering-close.js'
  * instead of a reset, and the server does not read the rest of a body it refused.
  */
 export function sendError (reply: FastifyReply, id: ResponseId, error: RpcError, rule: StatusRule = 'status'): FastifyReply {
+  return withStatus(reply, httpStatusOf(error.code, rule)).type('application/json; charset=utf-8')
+    .send(serializeError(id, error))
+}
+
+/**
+ * Answers a notification, without a body (PROTOCOL.md section 5.4): 204 whatever became of the call, except when it
+ * failed with a transport code (a limit, overload, shutdown: section 8.1), whose status is kept so that proxies and
+ * retrying clients see it.
+ */
+export function sendNotificationAnswer (reply: FastifyReply, failure?: RpcError): FastifyReply {
+  const transport = failure !== undefined && errorInfo(failure.code)?.transport === true
+  return withStatus(reply, transport ? httpStatusOf(failure.code) : 204).send()
+}
+
+/** Sets the status, `Retry-After` for a 503, and the lingering close when the body has not all arrived. */
+function withStatus (reply: FastifyReply, status: number): FastifyReply {
   if (!reply.request.raw.complete) {
     reply.header('connection', 'close')
     lingerAfterAnswer(reply.request.raw)
   }
-  const status = httpStatusOf(error.code, rule)
   // A 503 (OVERLOADED, SHUTTING_DOWN) says when to come back, so clients and proxies retry instead of giving up.
   if (status === 503) reply.header('retry-after', '1')
-  return reply.code(status).type('application/json; charset=utf-8')
-    .send(serializeError(id, error))
+  return reply.code(status)
 }
 
 /**
@@ -34,7 +48,7 @@ export async function sendOutcome (reply: FastifyReply, id: ResponseId, outcome:
   expose: boolean
   rule: StatusRule
 }): Promise<FastifyReply> {
-  if (options.notification) return reply.code(204).send()
+  if (options.notification) return sendNotificationAnswer(reply, outcome.ok ? undefined : outcome.error)
   if (!outcome.ok) return sendError(reply, id, outcome.error, options.rule)
   const download = asDownload(outcome.result)
   if (download !== undefined) {

@@ -7,7 +7,7 @@ import { callIdLiteral, responseId, type ResponseId } from '../parse/raw-id.js'
 import { UploadSession } from '../bind/upload-session.js'
 import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
 import type { Executor } from '../dispatch/executor.js'
-import { sendError, sendOutcome } from '../respond/send-outcome.js'
+import { sendError, sendNotificationAnswer, sendOutcome } from '../respond/send-outcome.js'
 import { toRpcError } from '../respond/envelope.js'
 import { UploadWatchdog } from './upload-watchdog.js'
 import { lingerAfterAnswer } from '../respond/lingering-close.js'
@@ -70,9 +70,9 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
       lingerAfterAnswer(request.raw)
       reply.header('connection', 'close')
     }
-    // A notification is answered 204 without a body whatever became of it (PROTOCOL.md section 5.4), a failed
-    // upload included, once its call was parsed.
-    if (failure !== undefined && call?.notification === true) reply.code(204).send()
+    // A notification is answered without a body whatever became of it (PROTOCOL.md section 5.4), a failed upload
+    // included, once its call was parsed.
+    if (failure !== undefined && call?.notification === true) sendNotificationAnswer(reply, failure)
     else if (failure !== undefined) sendError(reply, id, failure, rule)
     else {
       sendOutcome(reply, id, outcome as Outcome, { notification: call?.notification ?? false, expose: settings.exposeErrors, rule })
