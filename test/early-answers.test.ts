@@ -80,6 +80,32 @@ describe('answers sent before the upload ends reach the client', () => {
     })
   })
 
+  it('a client that sends its whole body and then shuts down its sending side still gets the early answer (50 tries)', async () => {
+    const { port } = new URL(url)
+    const boundary = 'halfclose'
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="json"\r\n\r\n{"method":"refuse","params":[{"$file":"f"}]}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n`),
+      Buffer.alloc(2 * 1024 * 1024),
+      Buffer.from(`\r\n--${boundary}--\r\n`)
+    ])
+    const lost: string[] = []
+    for (let i = 0; i < 50; i++) {
+      const received = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1')
+        let text = ''
+        socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1') })
+        socket.on('error', () => {})
+        socket.on('close', () => resolve(text))
+        socket.write(`POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n`)
+        socket.end(body)
+      })
+      if (!received.includes('"code":4001')) lost.push(received.slice(0, 120) || '(nothing)')
+    }
+    assert.deepEqual(lost, [])
+  })
+
   it('a client that ignores the answer and keeps sending still has the whole answer when the server closes', async () => {
     const { port } = new URL(url)
     const boundary = 'early'

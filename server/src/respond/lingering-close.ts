@@ -39,17 +39,25 @@ export function lingerAfterAnswer (request: IncomingMessage, bounds: LingerBound
   lingering.add(socket)
   let idle: NodeJS.Timeout | undefined
   let deadline: NodeJS.Timeout | undefined
+  let answered = false
   const cut = (): void => { socket.destroy() }
   request.on('data', () => idle?.refresh())
   request.resume()
-  // A client that has read the answer and closes its side ends the lingering at once.
-  socket.once('end', cut)
+  // A client that closes its side after the answer was written has read it (or never will): the lingering ends. One
+  // that closed its side before (it sent its whole body, then shut down writing) still gets the answer written.
+  socket.once('end', () => { if (answered) cut() })
   socket.once('close', () => {
     clearTimeout(idle)
     clearTimeout(deadline)
   })
   socket.destroySoon = function lingeringClose (this: Socket): void {
     // Node calls this when the `Connection: close` answer has been written: the bounds start now.
+    answered = true
+    if (this.readableEnded) {
+      // Nothing more can arrive: close as Node would, once the answer is flushed.
+      this.end(() => this.destroy())
+      return
+    }
     deadline = setTimeout(cut, bounds.ms)
     idle = setTimeout(cut, bounds.idleMs)
     deadline.unref()
