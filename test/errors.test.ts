@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { ErrorCode, RpcError } from '@formcall/server'
-import { fileHeaderMethods } from './support/file-header-methods.js'
 import { multipartBody, multipartType } from './support/multipart.js'
 import { openRequest, postJson, rawRequest, type RawResponse } from './support/raw-http.js'
 import { startServer, type RunningServer } from './support/start-server.js'
+import { FILE_HEADER_SERVERS } from './support/file-header-servers.js'
 
 const methods = {
   echo: (value: unknown) => value,
@@ -124,17 +123,7 @@ describe('the server keeps serving after bad requests', () => {
 describe('a notification is answered 204 without a body when a call would be answered, JSON and multipart alike', () => {
   const B = 'notifications'
   const DELAY = 300
-  const modes: Array<{ mode: string, start: () => Promise<RunningServer> }> = [
-    { mode: 'inline', start: async () => await startServer({ methods: fileHeaderMethods }) },
-    {
-      mode: 'worker',
-      start: async () => await startServer({
-        methodsModule: fileURLToPath(new URL('./support/file-header-methods.ts', import.meta.url)),
-        isolation: 'worker',
-        workers: 1
-      })
-    }
-  ]
+  const modes = FILE_HEADER_SERVERS
   const notification = (method: string, params: unknown[]): string => JSON.stringify({ jsonrpc: '2.0', method, params })
 
   for (const { mode, start } of modes) {

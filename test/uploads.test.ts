@@ -2,16 +2,15 @@ import assert from 'node:assert/strict'
 import { Agent, request as httpRequest } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { BroadcastChannel } from 'node:worker_threads'
 import { after, before, describe, it } from 'node:test'
 import { ErrorCode, type UploadedFile, type UploadedFiles } from '@formcall/server'
 import { digestFile, randomContent, sha256 } from './support/bytes.js'
-import { fileHeaderMethods } from './support/file-header-methods.js'
 import { multipartBody, multipartType, partHead, type PartSpec } from './support/multipart.js'
 import { Probe } from './support/probe.js'
 import { openRequest, postJson, rawRequest, type RawResponse } from './support/raw-http.js'
 import { startServer, type RunningServer } from './support/start-server.js'
+import { FILE_HEADER_SERVERS } from './support/file-header-servers.js'
 import { waitFor } from './support/wait.js'
 
 const MiB = 1024 * 1024
@@ -325,17 +324,7 @@ describe('file limits seen from inside the method', () => {
 })
 
 describe('a file\'s filename and type are its part\'s, never a default (inline and in a worker pool)', () => {
-  const modes: Array<{ mode: string, start: () => Promise<RunningServer> }> = [
-    { mode: 'inline', start: async () => await startServer({ methods: fileHeaderMethods }) },
-    {
-      mode: 'worker',
-      start: async () => await startServer({
-        methodsModule: fileURLToPath(new URL('./support/file-header-methods.ts', import.meta.url)),
-        isolation: 'worker',
-        workers: 1
-      })
-    }
-  ]
+  const modes = FILE_HEADER_SERVERS
 
   /** A body whose second file part is held back until the method has started, so its headers cannot have arrived. */
   async function callWithLateSecondPart (server: RunningServer, method: string): Promise<RawResponse> {
