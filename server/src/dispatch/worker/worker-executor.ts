@@ -74,7 +74,8 @@ export class WorkerExecutor implements Executor {
   readonly #callTimeout: number
   readonly #abortGrace: number
   readonly #methodsModule: string
-  readonly #running = new Set<() => void>()
+  /** Each running call's cancel function, with the promise that settles when its task is over. */
+  readonly #running = new Map<() => void, Promise<void>>()
   #methods: ReadonlySet<string> | undefined
   #closing = false
   readonly #exposeErrors: boolean
@@ -293,7 +294,8 @@ export class WorkerExecutor implements Executor {
     // its abort signal instead would make piscina start a replacement worker when the stopped one's exit comes in,
     // which can be after destroy() returned: a thread that outlives the pool.
     const cancel = (): void => bridge.fail(new RpcError(ErrorCode.SHUTTING_DOWN, 'the server shut down before the call finished'))
-    this.#running.add(cancel)
+    let taskSettled!: () => void
+    this.#running.set(cancel, new Promise<void>((resolve) => { taskSettled = resolve }))
 
     const task: CallTask = {
       method,
@@ -339,6 +341,7 @@ export class WorkerExecutor implements Executor {
         clearTimeout(grace)
         context.signal.removeEventListener('abort', onAbort)
         this.#running.delete(cancel)
+        taskSettled()
         // port1 is left open: the worker closes the channel after its last message, and closing it here could drop
         // an outcome still in flight (the task's own completion travels on another port).
         release()
@@ -361,9 +364,14 @@ export class WorkerExecutor implements Executor {
    */
   async close (graceMs = 10_000): Promise<void> {
     this.#closing = true
-    const deadline = Date.now() + graceMs
-    while (this.#running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
-    for (const cancel of [...this.#running]) cancel()
+    let timer: NodeJS.Timeout | undefined
+    const graceOver = new Promise<'over'>((resolve) => { timer = setTimeout(resolve, graceMs, 'over') })
+    // A call that retries on another worker is running again under a new entry, so wait until none is left.
+    while (this.#running.size > 0) {
+      if (await Promise.race([Promise.all(this.#running.values()), graceOver]) === 'over') break
+    }
+    clearTimeout(timer)
+    for (const cancel of [...this.#running.keys()]) cancel()
     this.#faults.close()
     await this.#pool.destroy()
   }
