@@ -40,6 +40,16 @@ export function uploadRows (clientNodeUnavailable: string | undefined): UploadRo
 }
 
 /**
+ * The RSS sweep's rows (`BENCH_RSS_SWEEP`): the formcall upload rows and their parser alone, as `rss/…` (the
+ * sweep adds the size: `rss/formcall/inline/8GiB`). Same servers and load client as the upload table.
+ */
+export function rssSweepRows (): UploadRowSpec[] {
+  return uploadRows(undefined)
+    .filter((s) => s.table === 'upload' && (s.id.startsWith('upload/formcall/') || s.id === 'upload/fastify-busboy'))
+    .map((s) => ({ ...s, id: s.id.replace(/^upload\//, 'rss/') }))
+}
+
+/**
  * The small-call rows: formcall's echo as a JSON and as a json-part-only multipart body, and a bare Fastify route
  * taking the same two bodies.
  */

@@ -2,6 +2,7 @@ import type { Machine } from './support/machine.js'
 import type { BenchSettings } from './support/settings.js'
 import type { UploadRowResult } from './rows/upload-row.js'
 import type { SmallCallRowResult } from './rows/small-call-row.js'
+import type { RssSweepResult } from './rows/rss-sweep.js'
 import { FORMCALL_VARIANTS } from './servers/formcall-variants.js'
 
 /** Ratios of a row to its baselines, `null` when either side was not measured. */
@@ -17,6 +18,8 @@ export interface BenchResults {
   upload: Array<UploadRowResult & { ratios: Ratios }>
   clients: Array<UploadRowResult & { ratios: Ratios }>
   smallCalls: Array<SmallCallRowResult & { ratios: Ratios }>
+  /** The RSS sweep (`BENCH_RSS_SWEEP`), empty when it did not run. */
+  rssSweep: Array<RssSweepResult & { growthVsSmallest: number | null }>
   /** Seconds the whole run took. */
   runSeconds: number
 }
@@ -28,9 +31,17 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
     const row = rows.upload.find((r) => r.id === id)
     return row?.status === 'ok' ? row.mibPerSecond : undefined
   }
+  const cpuPerGiB = (id: string): number | undefined => {
+    const row = rows.upload.find((r) => r.id === id)
+    return row?.status === 'ok' ? row.serverCpuSecondsPerGiB : undefined
+  }
   const upload = rows.upload.filter((r) => r.table === 'upload').map((r) => {
     const own = r.status === 'ok' ? r.mibPerSecond : undefined
-    const ratios: Ratios = { ofCeiling: ratio(own, rate('upload/ceiling')) }
+    const ratios: Ratios = {
+      ofCeiling: ratio(own, rate('upload/ceiling')),
+      // Server CPU per GiB over @fastify/busboy's: above 1 means this server spends more CPU per byte.
+      cpuVsFastifyBusboy: ratio(r.status === 'ok' ? r.serverCpuSecondsPerGiB : undefined, cpuPerGiB('upload/fastify-busboy'))
+    }
     if (r.mode !== '-') {
       ratios.vsInline = r.mode === 'inline' ? null : ratio(own, rate('upload/formcall/inline'))
       ratios.vsFastifyBusboy = ratio(own, rate('upload/fastify-busboy'))
@@ -60,6 +71,18 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
     return { ...r, ratios }
   })
   return { upload, clients, smallCalls }
+}
+
+/** Adds to each sweep point its growth minus the growth of the same row at the sweep's smallest size. */
+export function withGrowthDeltas (points: RssSweepResult[]): BenchResults['rssSweep'] {
+  return points.map((p) => {
+    const row = p.id.slice(0, p.id.lastIndexOf('/'))
+    const smallest = points
+      .filter((q) => q.id.startsWith(`${row}/`) && q.status === 'ok' && q.growth != null)
+      .sort((a, b) => a.gib - b.gib)[0]
+    const delta = p.status !== 'ok' || p.growth == null || smallest?.growth == null ? null : p.growth - smallest.growth
+    return { ...p, growthVsSmallest: delta }
+  })
 }
 
 function ratio (a: number | undefined, b: number | undefined): number | null {
@@ -95,8 +118,9 @@ export function renderReport (results: BenchResults): string {
   out.push('')
 
   out.push(`UPLOAD: one ${settings.uploadMiB} MiB file part, the same multipart bytes from the same raw node:http load client ` +
-    `(${settings.blockBytes / 1024} KiB blocks, Content-Length), each server draining the part; ` +
-    `median of ${settings.repeat} uploads per row`)
+    `(${settings.blockBytes / 1024} KiB blocks in ${settings.rawWriteBytes / 2 ** 20} MiB writes, Content-Length), each server draining the part; ` +
+    `median of ${settings.repeat} uploads per row; server CPU (user + system, process.cpuUsage() of the whole server ` +
+    'process, all threads) per upload and per GiB, its ratio above 1 = more CPU per byte than @fastify/busboy')
   out.push(table([
     { header: 'id', width: 31, align: 'left' },
     { header: 'mode', width: 6, align: 'left' },
@@ -107,6 +131,8 @@ export function renderReport (results: BenchResults): string {
     { header: 'srv RSS idle>peak MiB', width: 21, align: 'right' },
     { header: 'cli RSS peak MiB', width: 16, align: 'right' },
     { header: 'srv CPU s', width: 9, align: 'right' },
+    { header: 'srv CPU s/GiB', width: 13, align: 'right' },
+    { header: 'CPU vs @fastify/busboy', width: 22, align: 'right' },
     { header: 'vs inline', width: 9, align: 'right' },
     { header: 'vs @fastify/busboy', width: 18, align: 'right' },
     { header: 'vs busboy', width: 9, align: 'right' },
@@ -115,6 +141,7 @@ export function renderReport (results: BenchResults): string {
   ], results.upload.map((r) => [
     r.id, r.mode, r.server, fixed(r.mibPerSecond, 0), range(r.mibPerSecondRange), fixed(seconds(r.ms), 2),
     `${mib(r.serverRssIdle)} > ${mib(r.serverRssPeak)}`, mib(r.clientRssPeak), fixed(cpuSeconds(r.serverCpu), 2),
+    fixed(r.serverCpuSecondsPerGiB, 2), fixed(r.ratios.cpuVsFastifyBusboy, 2),
     fixed(r.ratios.vsInline, 2), fixed(r.ratios.vsFastifyBusboy, 2), fixed(r.ratios.vsBusboy, 2), fixed(r.ratios.ofCeiling, 2), statusCell(r)
   ])))
   out.push('')
@@ -160,8 +187,36 @@ export function renderReport (results: BenchResults): string {
   ])))
   out.push('')
 
+  if (results.rssSweep.length === 0) {
+    out.push('RSS SWEEP: not run (BENCH_RSS_SWEEP=1,8 runs it: the formcall and @fastify/busboy upload rows at 1 and 8 GiB, ' +
+      'as rows rss/…)')
+  } else {
+    const sizes = [...new Set(results.rssSweep.map((p) => p.gib))].sort((a, b) => a - b)
+    out.push(`RSS SWEEP: server RSS during one upload of ${sizes.join(', ')} GiB, each on a new server process, from the same ` +
+      'raw load client; growth = sampled peak - RSS before; "vs smallest" = growth minus its growth at ' +
+      `${sizes[0] ?? '-'} GiB (about 0 = flat in size)`)
+    out.push(table([
+      { header: 'id', width: 31, align: 'left' },
+      { header: 'mode', width: 6, align: 'left' },
+      { header: 'server', width: 28, align: 'left' },
+      { header: 'GiB', width: 5, align: 'right' },
+      { header: 'MiB/s', width: 7, align: 'right' },
+      { header: 'seconds', width: 7, align: 'right' },
+      { header: 'srv RSS before>peak MiB', width: 23, align: 'right' },
+      { header: 'srv maxRSS MiB', width: 14, align: 'right' },
+      { header: 'growth MiB', width: 10, align: 'right' },
+      { header: 'vs smallest MiB', width: 15, align: 'right' },
+      { header: 'status', width: 6, align: 'left' }
+    ], results.rssSweep.map((p) => [
+      p.id, p.mode, p.server, String(p.gib), fixed(p.mibPerSecond, 0), fixed(seconds(p.ms), 2),
+      `${mib(p.serverRssBefore)} > ${mib(p.serverRssPeak)}`, mib(p.serverRssMax), mib(p.growth), signedMib(p.growthVsSmallest),
+      statusCell(p)
+    ])))
+  }
+  out.push('')
+
   out.push('Ratios are this row divided by the baseline from the same run: for MiB/s and req/s above 1 means faster than the ' +
-    'baseline; for p99 above 1 means slower (autocannon measures latency in whole ms). "-" = not applicable or not measured.')
+    'baseline; for p99 and CPU per GiB above 1 means slower (autocannon measures latency in whole ms). "-" = not applicable or not measured.')
   if (notes.length > 0) out.push('', 'Notes:', ...notes)
   out.push(`Run took ${Math.round(results.runSeconds)} s.`)
   return out.join('\n')
@@ -185,6 +240,12 @@ function range (values: [number, number] | undefined): string {
 
 function mib (bytes: number | null | undefined): string {
   return bytes === null || bytes === undefined ? '-' : String(Math.round(bytes / 2 ** 20))
+}
+
+function signedMib (bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '-'
+  const value = Math.round(bytes / 2 ** 20)
+  return value > 0 ? `+${value}` : String(value)
 }
 
 function seconds (ms: number | undefined): number | undefined {

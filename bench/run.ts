@@ -11,8 +11,9 @@ import { readSettings, selected } from './support/settings.js'
 import { clientNodeUnavailable } from './load/client-node-check.js'
 import { UploadRow, type UploadRowResult } from './rows/upload-row.js'
 import { runSmallCallRow, type SmallCallRowResult } from './rows/small-call-row.js'
-import { smallCallRows, uploadRows } from './plan.js'
-import { modeLegend, renderReport, withRatios, type BenchResults } from './report.js'
+import { runRssSweep, type RssSweepResult } from './rows/rss-sweep.js'
+import { rssSweepRows, smallCallRows, uploadRows } from './plan.js'
+import { modeLegend, renderReport, withGrowthDeltas, withRatios, type BenchResults } from './report.js'
 
 const started = performance.now()
 const settings = readSettings()
@@ -43,6 +44,11 @@ for (const spec of smallCallRows().filter((s) => selected(settings, s.id))) {
   smallCalls.push(row)
 }
 
+// The RSS sweep (off unless BENCH_RSS_SWEEP names sizes) runs last: its big uploads do not touch the rows above.
+const rssSweep: RssSweepResult[] = settings.rssSweepGiB.length === 0
+  ? []
+  : await runRssSweep(rssSweepRows().filter((s) => selected(settings, s.id)), settings, progress)
+
 const results: BenchResults = {
   schema: 1,
   date,
@@ -50,6 +56,7 @@ const results: BenchResults = {
   settings,
   modes: modeLegend(),
   ...withRatios({ upload, smallCalls }),
+  rssSweep: withGrowthDeltas(rssSweep),
   runSeconds: (performance.now() - started) / 1000
 }
 
@@ -59,4 +66,4 @@ await writeFile(`${resultsDir}latest.json`, JSON.stringify(results, null, 2) + '
 process.stdout.write(renderReport(results) + '\n')
 process.stdout.write('(also written to bench/results/latest.json)\n')
 
-if ([...upload, ...smallCalls].some((r) => r.status === 'failed')) process.exitCode = 1
+if ([...upload, ...smallCalls, ...rssSweep].some((r) => r.status === 'failed')) process.exitCode = 1

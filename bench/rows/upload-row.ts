@@ -31,6 +31,8 @@ export interface UploadRun {
   mibPerSecond: number
   /** CPU time the load client spent on this upload. */
   clientCpu: CpuTime
+  /** CPU time the server process spent from just before the load client started to just after it reported. */
+  serverCpu: CpuTime
 }
 
 /** What one upload row measured. Sizes in bytes, times in ms; figures are per upload. */
@@ -57,8 +59,12 @@ export interface UploadRowResult {
   serverRssPeak?: number | null
   /** Highest load-client RSS sampled during the uploads (the client runs in its own process, one per upload). */
   clientRssPeak?: number | null
+  /** The kernel's peak RSS of the server process (`maxRSS`, since it started), read after its last upload. */
+  serverRssMax?: number | null
   /** CPU time the server process spent per upload (its total over the runs, divided by their number). */
   serverCpu?: CpuTime
+  /** Server CPU seconds (user + system) per GiB of file: its total over the runs over their total GiB. */
+  serverCpuSecondsPerGiB?: number
   /** The median run's load-client CPU time. */
   clientCpu?: CpuTime
 }
@@ -67,6 +73,7 @@ export interface UploadRowResult {
 export const SINK_CALL = JSON.stringify({ jsonrpc: '2.0', method: 'sink', params: [{ $file: 'f0' }], id: 1 })
 
 const MiB = 1024 * 1024
+const GiB = 1024 * MiB
 
 /**
  * One upload row while it runs: its server process stays up for all its uploads, each upload comes from a new
@@ -92,6 +99,7 @@ export class UploadRow {
   #server: BenchChild | undefined
   #job: UploadJob | undefined
   #serverRssIdle: number | null = null
+  #serverRssMax: number | null = null
   #failure: string | undefined
 
   constructor (spec: UploadRowSpec, settings: BenchSettings) {
@@ -113,6 +121,8 @@ export class UploadRow {
         path: '/rpc',
         bytes: this.#settings.uploadBytes,
         blockBytes: this.#settings.blockBytes,
+        writeBytes: this.#settings.rawWriteBytes,
+        highWaterMark: this.#settings.rawHighWaterMark,
         callJson: SINK_CALL
       }
     } catch (err) {
@@ -138,11 +148,13 @@ export class UploadRow {
       sampler.stop()
       const after = await serverStats(server)
       if (done.type !== 'upload') throw new Error(done.reason)
-      this.#serverCpu.userMs += after.cpu.userMs - before.cpu.userMs
-      this.#serverCpu.systemMs += after.cpu.systemMs - before.cpu.systemMs
+      const serverCpu = { userMs: after.cpu.userMs - before.cpu.userMs, systemMs: after.cpu.systemMs - before.cpu.systemMs }
+      this.#serverCpu.userMs += serverCpu.userMs
+      this.#serverCpu.systemMs += serverCpu.systemMs
+      this.#serverRssMax = after.maxRssKiB * 1024
       this.#serverPeaks.push(sampler.peak(server.pid))
       this.#clientPeaks.push(sampler.peak(load.pid))
-      this.#runs.push({ ms: done.ms, mibPerSecond: settings.uploadBytes / MiB / (done.ms / 1000), clientCpu: done.cpu })
+      this.#runs.push({ ms: done.ms, mibPerSecond: settings.uploadBytes / MiB / (done.ms / 1000), clientCpu: done.cpu, serverCpu })
       const expected = this.spec.counts === 'part' ? settings.uploadBytes : bodyBytes(settings.uploadBytes)
       if (done.error !== undefined) this.#failure = done.error
       else if (done.counted !== expected) this.#failure = `the server counted ${String(done.counted)} bytes, not ${expected}`
@@ -183,8 +195,10 @@ export class UploadRow {
       mibPerSecondRange: [(byRate[0] as UploadRun).mibPerSecond, (byRate[byRate.length - 1] as UploadRun).mibPerSecond],
       serverRssIdle: this.#serverRssIdle,
       serverRssPeak: highest(this.#serverPeaks),
+      serverRssMax: this.#serverRssMax,
       clientRssPeak: highest(this.#clientPeaks),
       serverCpu: { userMs: this.#serverCpu.userMs / runs.length, systemMs: this.#serverCpu.systemMs / runs.length },
+      serverCpuSecondsPerGiB: (this.#serverCpu.userMs + this.#serverCpu.systemMs) / 1000 / (runs.length * this.#settings.uploadBytes / GiB),
       clientCpu: median.clientCpu
     }
   }

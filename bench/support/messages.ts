@@ -37,6 +37,9 @@ export interface UploadJob {
   bytes: number
   /** Size of each generated block written into the request. */
   blockBytes: number
+  /** The raw load client's bytes per write and its request's highWaterMark (the library clients ignore both). */
+  writeBytes: number
+  highWaterMark: number
   /** The call the `json` part holds, when the body needs one (formcall servers); bare parsers get the same. */
   callJson: string
 }

@@ -10,6 +10,10 @@ export interface BenchSettings {
   repeat: number
   /** Size of the generated blocks the load clients write: 64 KiB. */
   blockBytes: number
+  /** Bytes per write of the raw load client (repeats of the block, one preallocated buffer): 1 MiB. */
+  rawWriteBytes: number
+  /** highWaterMark of the raw load client's request and socket: 4 MiB, so several writes queue and go out as one writev. */
+  rawHighWaterMark: number
   /** `BENCH_SECONDS`: seconds autocannon measures each small-call row. Default 5. */
   seconds: number
   /** Seconds of autocannon warm-up before each small-call row, not measured: 1. */
@@ -20,6 +24,8 @@ export interface BenchSettings {
   sampleMs: number
   /** `BENCH_ONLY`: run only the rows whose id contains one of these comma-separated strings. */
   only: string[]
+  /** `BENCH_RSS_SWEEP`: GiB sizes of the RSS sweep's uploads, ascending (e.g. `1,8`). Default none: the sweep is off. */
+  rssSweepGiB: number[]
 }
 
 /** Reads the settings, refusing values that would make the numbers meaningless. */
@@ -30,11 +36,14 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     uploadBytes: Math.round(uploadMiB * MiB),
     repeat: Math.max(1, Math.round(positiveNumber(env, 'BENCH_REPEAT', 5))),
     blockBytes: 64 * 1024,
+    rawWriteBytes: 1 * MiB,
+    rawHighWaterMark: 4 * MiB,
     seconds: positiveNumber(env, 'BENCH_SECONDS', 5),
     warmupSeconds: 1,
     connections: 10,
     sampleMs: 50,
-    only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+    only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    rssSweepGiB: positiveList(env, 'BENCH_RSS_SWEEP')
   }
 }
 
@@ -49,4 +58,10 @@ function positiveNumber (env: NodeJS.ProcessEnv, name: string, fallback: number)
   const value = Number(text)
   if (!(value > 0) || !Number.isFinite(value)) throw new Error(`${name} must be a positive number, got "${text}"`)
   return value
+}
+
+function positiveList (env: NodeJS.ProcessEnv, name: string): number[] {
+  const parts = (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const values = parts.map((text) => positiveNumber({ [name]: text }, name, 0))
+  return [...new Set(values)].sort((a, b) => a - b)
 }
