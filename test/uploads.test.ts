@@ -376,3 +376,37 @@ describe('a file\'s filename and type are its part\'s, never a default (inline a
     })
   }
 })
+
+describe('a method that reads a later part first is never held up by earlier small parts it has not read (inline and in a worker pool)', () => {
+  for (const { mode, start } of FILE_HEADER_SERVERS) {
+    describe(mode, () => {
+      let server: RunningServer
+      before(async () => { server = await start() })
+      after(async () => await server.close())
+
+      it('reads a $files list to its end before an earlier, unread file part', async () => {
+        const res = await callWithParts(server.url, { method: 'order.listThenFile', params: [{ $files: 'd' }, { $file: 'note' }], id: 1 }, [
+          { name: 'note', filename: 'note.txt', content: 'small note' },
+          { name: 'd', filename: 'one.txt', content: 'doc one' },
+          { name: 'd', filename: 'two.txt', content: 'doc two' }
+        ])
+        assert.equal(res.status, 200, res.text)
+        assert.deepEqual(res.json().result, { docs: ['doc one', 'doc two'], note: 'small note' })
+        await assertSpoolEmpty(server)
+      })
+
+      it('reads its last file first, the earlier small ones still whole', async () => {
+        const res = await callWithParts(server.url, { method: 'order.lastFirst', params: [{ $file: 'a' }, { $file: 'b' }, { $file: 'c' }], id: 2 },
+          [{ name: 'a', filename: 'a.txt', content: 'alpha' }, { name: 'b', filename: 'b.txt', content: 'beta' }, { name: 'c', filename: 'c.txt', content: 'gamma' }])
+        assert.equal(res.status, 200, res.text)
+        assert.deepEqual(res.json().result, ['alpha', 'beta', 'gamma'])
+      })
+
+      it('gets MISSING_FILE at once for a last file that never comes, earlier small parts unread', async () => {
+        const res = await callWithParts(server.url, { method: 'order.lastFirst', params: [{ $file: 'a' }, { $file: 'b' }, { $file: 'c' }], id: 3 },
+          [{ name: 'a', filename: 'a.txt', content: 'alpha' }, { name: 'b', filename: 'b.txt', content: 'beta' }])
+        assert.equal(res.json().error.code, ErrorCode.MISSING_FILE, res.text)
+      })
+    })
+  }
+})

@@ -1,5 +1,5 @@
 import { BroadcastChannel } from 'node:worker_threads'
-import type { UploadedFile } from '@formcall/server'
+import type { UploadedFile, UploadedFiles } from '@formcall/server'
 
 /** What reading one property gave: its value, or the message of what it threw. */
 export type Attempt = { value: unknown } | { threw: string }
@@ -59,6 +59,19 @@ export const fileHeaderMethods = {
       const size = (await first.bytes()).length
       await until(() => second.arrived, 'the second part to arrive')
       return { size, filename: second.filename, type: second.type, text: await second.text() }
+    }
+  },
+  order: {
+    /** Reads every file of `docs` (a list, which ends with the body) before `note`, whose part came first. */
+    listThenFile: async (docs: UploadedFiles, note: UploadedFile) => {
+      const texts: string[] = []
+      for await (const doc of docs) texts.push(await doc.text())
+      return { docs: texts, note: await note.text() }
+    },
+    /** Reads its last file first, leaving the earlier (small) ones unread until then. */
+    lastFirst: async (a: UploadedFile, b: UploadedFile, c: UploadedFile) => {
+      const last = await c.text()
+      return [await a.text(), await b.text(), last]
     }
   },
   /** Answers at once, without reading its file. */

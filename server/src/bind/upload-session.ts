@@ -12,8 +12,9 @@ import { UploadedFile, UploadedFiles, type FileInfo } from './uploaded-file.js'
  * the parser moving when the method reads out of order (by spooling the part in the way), drains parts nobody reads,
  * and removes every spool file at the end.
  *
- * Parts arrive strictly in body order and a part that is not read holds the parser (backpressure to the socket), so
- * at most one arrived part is unfinished at a time: `#current`.
+ * Parts arrive strictly in body order and a part that is not read holds the parser (backpressure to the socket) once
+ * its buffer is full; smaller parts arrive whole into their buffers, so several arrived parts can be unfinished at
+ * once, and the parser ends the body only when every one of them has been read: `#unfinished`.
  */
 export class UploadSession implements SlotOwner {
   readonly #limits: Limits
@@ -23,7 +24,8 @@ export class UploadSession implements SlotOwner {
   readonly #groups = new Map<string, FileGroup>()
   readonly #waiting = new Set<FileSlot | FileGroup>()
   readonly #spools = new Set<Spool>()
-  #current: FileSlot | undefined
+  /** Parts that arrived and have not been read (or spooled) to their end. */
+  readonly #unfinished = new Set<FileSlot>()
   /** Parts that arrived while the call was still being checked, in body order. */
   #pending: Array<{ part: Readable, info: FileInfo }> = []
   #bound = false
@@ -167,11 +169,13 @@ export class UploadSession implements SlotOwner {
 
   waitFor (waiter: FileSlot | FileGroup): void {
     this.#waiting.add(waiter)
-    if (this.#current !== undefined && this.#current !== waiter) this.#current.spool()
+    // Every arrived part in the way is moved to disk, not only the latest: an earlier small one that nobody read
+    // would otherwise keep the body from ending, and a method waiting for a later part or a list's end would hang.
+    for (const slot of this.#unfinished) if (slot !== waiter) slot.spool()
   }
 
   partEnded (slot: FileSlot): void {
-    if (this.#current === slot) this.#current = undefined
+    this.#unfinished.delete(slot)
   }
 
   spool (part: Readable): Spool {
@@ -189,7 +193,7 @@ export class UploadSession implements SlotOwner {
 
   #take (slot: FileSlot, part: Readable, info: FileInfo): void {
     this.#waiting.delete(slot)
-    this.#current = slot
+    this.#unfinished.add(slot)
     slot.attach(part, info)
     // Someone waits for a later part: this one must not hold the parser.
     if (this.#waiting.size > 0 && !slot.settled) slot.spool()
