@@ -1,5 +1,6 @@
 import sjson from 'secure-json-parse'
-import { ErrorCode, RpcError, type CallEnvelope, type CallId } from '@formcall/spec'
+import { ErrorCode, RpcError, statusRuleOf, type CallEnvelope, type CallId, type StatusRule } from '@formcall/spec'
+import { responseId, type ResponseId } from './raw-id.js'
 
 /** A call after validation, with the parts of the envelope the server acts on. */
 export interface ParsedCall {
@@ -36,6 +37,14 @@ export function idOf (value: unknown): CallId {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
   const id = (value as { id?: unknown }).id
   return typeof id === 'string' || typeof id === 'number' ? id : null
+}
+
+/**
+ * How to answer a parsed value, a valid call or not: the id to echo, as the client wrote it (`literal` gives a number
+ * id's text, PROTOCOL.md section 5.3), and whose rule sets an error's HTTP status (section 8.1).
+ */
+export function answerTermsOf (value: unknown, literal: () => string | undefined): { id: ResponseId, rule: StatusRule } {
+  return { id: responseId(idOf(value), literal), rule: statusRuleOf(value) }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ErrorCode, JSONRPC_VERSION, RpcError, type CallId, type ErrorResponse } from '@formcall/spec'
+import { ErrorCode, JSONRPC_VERSION, RpcError } from '@formcall/spec'
 import { RawId, type ResponseId } from '../parse/raw-id.js'
 
 /**
@@ -35,11 +35,6 @@ function withoutServerPaths (error: Error): string {
     .replace(/file:\/\/\/?[^\s'"]+/g, '<file>')
     .replaceAll(process.cwd().length > 1 ? process.cwd() : '\0', '<cwd>')
     .trimEnd()
-}
-
-/** The error response envelope. For an id kept as the client's text, see {@link serializeError}. */
-export function errorEnvelope (id: CallId, err: RpcError): ErrorResponse {
-  return { jsonrpc: JSONRPC_VERSION, id, error: err.toJSON() }
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, RpcError, statusRuleOf, type StatusRule } from '@formcall/spec'
+import { ErrorCode, RpcError, type StatusRule } from '@formcall/spec'
 import type { ResolvedOptions } from '../options.js'
-import { idOf, parseJsonText, readCall } from '../parse/read-call.js'
-import { batchIdLiterals, callIdLiteral, responseId, type ResponseId } from '../parse/raw-id.js'
+import { answerTermsOf, parseJsonText, readCall } from '../parse/read-call.js'
+import { batchIdLiterals, callIdLiteral, type ResponseId } from '../parse/raw-id.js'
 import { limitError } from '../parse/multipart-errors.js'
 import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
 import type { Executor } from '../dispatch/executor.js'
@@ -39,15 +39,16 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
     : (batchLiterals ??= batchIdLiterals(text))[index]
 
   const runOne = async (item: unknown, index?: number): Promise<{ id: ResponseId, notification: boolean, outcome: Outcome, rule: StatusRule }> => {
+    const { id, rule } = answerTermsOf(item, literalOf(index))
     let call
     try {
       call = readCall(item)
     } catch (err) {
-      return { id: responseId(idOf(item), literalOf(index)), notification: false, outcome: { ok: false, error: err as RpcError }, rule: statusRuleOf(item) }
+      return { id, rule, notification: false, outcome: { ok: false, error: err as RpcError } }
     }
     const context = makeContext(request, call, controller.signal)
     const outcome = await runCall({ call, context, executor: options.executor, settings, binder: undefined })
-    return { id: responseId(call.id, literalOf(index)), notification: call.notification, outcome, rule: statusRuleOf(item) }
+    return { id, rule, notification: call.notification, outcome }
   }
 
   if (!Array.isArray(value)) {

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, RpcError, statusRuleOf, type StatusRule } from '@formcall/spec'
+import { ErrorCode, RpcError, type StatusRule } from '@formcall/spec'
 import type { ResolvedOptions } from '../options.js'
 import { parseMultipart } from '../parse/parse-multipart.js'
-import { idOf, parseJsonText, readCall, type ParsedCall } from '../parse/read-call.js'
-import { callIdLiteral, responseId, type ResponseId } from '../parse/raw-id.js'
+import { answerTermsOf, parseJsonText, readCall, type ParsedCall } from '../parse/read-call.js'
+import { callIdLiteral, type ResponseId } from '../parse/raw-id.js'
 import { UploadSession } from '../bind/upload-session.js'
 import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
 import type { Executor } from '../dispatch/executor.js'
@@ -84,8 +84,9 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
     let value: unknown
     try {
       value = parseJsonText(text)
-      id = responseId(idOf(value), () => callIdLiteral(text))
-      rule = statusRuleOf(value)
+      const terms = answerTermsOf(value, () => callIdLiteral(text))
+      id = terms.id
+      rule = terms.rule
       call = readCall(value)
     } catch (err) {
       session.fail(err as RpcError)
