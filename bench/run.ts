@@ -4,7 +4,7 @@
  * (a server that did not start, lost bytes, error answers), so a broken bench does not pass unnoticed; a row that
  * cannot run here ("not measured", e.g. a client package that is not ready) does not fail it.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { describeMachine, loadAverageNow } from './support/machine.js'
 import { readSettings, selected } from './support/settings.js'
@@ -13,6 +13,7 @@ import { UploadRow, type UploadRowResult } from './rows/upload-row.js'
 import { runSmallCallRow, type SmallCallRowResult } from './rows/small-call-row.js'
 import { runRssSweep, type RssSweepResult } from './rows/rss-sweep.js'
 import { rssSweepRows, smallCallRows, uploadRows } from './plan.js'
+import { PACKAGES_ENV, installPackages } from './support/packages.js'
 import { modeLegend, renderReport, withGrowthDeltas, withRatios, type BenchResults } from './report.js'
 
 const started = performance.now()
@@ -20,6 +21,11 @@ const settings = readSettings()
 const date = new Date().toISOString()
 const loadAtStart = loadAverageNow()
 const progress = (text: string): void => { process.stderr.write(`bench: ${text}\n`) }
+
+// Every row runs the packages as a user installs them (support/packages.ts); the children inherit the directory.
+progress('packing and installing the packages …')
+const packagesDir = await installPackages()
+process.env[PACKAGES_ENV] = packagesDir
 
 // Upload rows run in rounds: every server is started first, then each round uploads once to each of them.
 const uploadPlan = uploadRows(await clientNodeUnavailable()).filter((s) => selected(settings, s.id))
@@ -66,4 +72,5 @@ await writeFile(`${resultsDir}latest.json`, JSON.stringify(results, null, 2) + '
 process.stdout.write(renderReport(results) + '\n')
 process.stdout.write('(also written to bench/results/latest.json)\n')
 
+await rm(packagesDir, { recursive: true, force: true })
 if ([...upload, ...smallCalls, ...rssSweep].some((r) => r.status === 'failed')) process.exitCode = 1

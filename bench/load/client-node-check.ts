@@ -1,20 +1,20 @@
 /**
- * Checks, without a static import, that @formcall/client-node loads and exports createClient, so that a broken or
+ * Checks, without a static import, that @formcall/client-node (compiled) loads and exports createClient, so that a broken or
  * unfinished client package turns its rows into "not measured" (with the reason) instead of stopping the bench.
  */
+
+import { clientNodePackage } from '../support/packages.js'
 
 /** The part of client-node's API the check looks for. */
 interface ClientNodeModule {
   createClient: (url: string) => unknown
 }
 
-const specifier = '@formcall/client-node'
-
 /** `undefined` when the client can be used, else the reason it cannot. */
 export async function clientNodeUnavailable (): Promise<string | undefined> {
   let module: Partial<ClientNodeModule>
   try {
-    module = await import(specifier) as Partial<ClientNodeModule>
+    module = await clientNodePackage() as Partial<ClientNodeModule>
   } catch (err) {
     return `@formcall/client-node cannot be loaded (${firstLine((err as Error).message)})`
   }

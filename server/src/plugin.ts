@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { PassThrough, type Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import fp from 'fastify-plugin'
 import { CALL_FIELD_NAMES, ErrorCode, RpcError } from '@formcall/spec'
 import { resolveOptions, type FormcallOptions } from './options.js'
@@ -13,7 +13,7 @@ import { handleMultipartCall } from './route/handle-multipart-call.js'
 import { OriginPolicy } from './route/origin-policy.js'
 import { sendError } from './respond/send-outcome.js'
 import { DOWNLOAD_STORE, type DownloadStore } from './respond/send-download.js'
-import { toRpcError } from './respond/envelope.js'
+import { toRpcError } from './dispatch/outcome.js'
 import { openSpoolDirectory } from './bind/spool-to-disk.js'
 
 declare module 'fastify' {
@@ -62,7 +62,12 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
         `content type "${(req.headers['content-type'] ?? '').slice(0, 100)}" is not accepted; send multipart/form-data, application/json or application/x-www-form-urlencoded`))
     })
 
-    if (settings.bodyTimeout > 0) scope.addHook('preParsing', async (request, reply, payload) => bodyWithin(settings.bodyTimeout, request, reply, payload))
+    if (settings.bodyTimeout > 0) {
+      scope.addHook('preParsing', (request, reply, payload, done) => {
+        boundBodyTime(settings.bodyTimeout, request, reply, payload)
+        done(null, payload)
+      })
+    }
 
     scope.setErrorHandler((error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       sendError(reply, null, fastifyErrorToRpc(error, limits.callSize, settings.exposeErrors))
@@ -72,15 +77,23 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     const notAllowed = (request: FastifyRequest, reply: FastifyReply): FastifyReply =>
       sendError(reply.header('allow', allowed.join(', ')), null, new RpcError(ErrorCode.HTTP_METHOD_NOT_ALLOWED,
         `${request.method} is not accepted; POST the call${settings.enableGet ? ' or GET with ?json=<call>' : ''}`))
-    scope.addHook('onRequest', async (request, reply) => {
+    // Callback hooks, not async ones: every call passes here, and a promise per hook is a measurable share of a small
+    // call's cost.
+    scope.addHook('onRequest', (request, reply, done) => {
       // Before any body is read: a PUT with a large or oddly typed body is still answered 405, not 413 or 415.
       if (!allowed.includes(request.method)) {
-        return notAllowed(request, reply)
+        notAllowed(request, reply)
+        return
       }
-      if (request.method === 'OPTIONS') return
-      const refusal = origins.refusal(request)
-      if (refusal !== undefined) return sendError(reply, null, new RpcError(ErrorCode.ORIGIN_NOT_ALLOWED, refusal))
-      origins.decorate(request, reply)
+      if (request.method !== 'OPTIONS') {
+        const refusal = origins.refusal(request)
+        if (refusal !== undefined) {
+          sendError(reply, null, new RpcError(ErrorCode.ORIGIN_NOT_ALLOWED, refusal))
+          return
+        }
+        origins.decorate(request, reply)
+      }
+      done()
     })
 
     scope.post(settings.path, async (request, reply) => {
@@ -128,38 +141,38 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
 }
 
 /**
- * The body of a JSON or urlencoded call, failing with UPLOAD_STALLED unless it arrives whole within `ms`: without a
- * bound, a client that sends headers and no body holds its connection forever. Multipart bodies are left as they
- * are; their `json` part is timed by the multipart handler, their files by the idle-upload timeout.
+ * Bounds the time the body of a JSON or urlencoded call may take to arrive: without a bound, a client that sends
+ * headers and no body holds its connection forever. When it runs out, the body being read fails with UPLOAD_STALLED
+ * (Fastify answers through the error handler). Multipart bodies are left as they are: their `json` part is timed by
+ * the multipart handler, their files by the idle-upload timeout. A body that arrived whole already (most small calls:
+ * one packet) needs no timer.
  */
-function bodyWithin (ms: number, request: FastifyRequest, reply: FastifyReply, payload: Readable): Readable {
-  // A body that has arrived whole already (most small calls: one packet) needs no bound and no extra stream.
-  if (request.raw.complete || isMultipart(request)) return payload
-  const bounded = new PassThrough()
-  payload.pipe(bounded)
+function boundBodyTime (ms: number, request: FastifyRequest, reply: FastifyReply, payload: Readable): void {
+  if (request.raw.complete || isMultipart(request)) return
   const timer = setTimeout(() => {
-    payload.unpipe(bounded)
+    // Nobody reads the body any more (answered early: 415, 405, 413): nothing to fail, and an 'error' event without a
+    // listener would end the process.
+    if (payload.listenerCount('error') === 0 || payload.readableEnded) return
     // The client is still connected but sends nothing more: answer, then close rather than wait for the rest.
     reply.header('connection', 'close')
-    bounded.destroy(new RpcError(ErrorCode.UPLOAD_STALLED,
+    payload.emit('error', new RpcError(ErrorCode.UPLOAD_STALLED,
       `the request body did not arrive whole within ${ms} ms (bodyTimeout); send the request again`))
   }, ms)
   const clear = (): void => clearTimeout(timer)
   payload.once('end', clear)
   payload.once('close', clear)
-  bounded.once('close', clear)
-  // Answered without reading the body (415, 405, 413): the bound is moot, and nothing may be left to fail later.
   reply.raw.once('finish', clear)
   reply.raw.once('close', clear)
-  // Fastify reads the error from the body it parses; with no parser reading (an early answer), an 'error' event
-  // without a listener would end the process.
-  bounded.on('error', () => {})
-  return bounded
 }
 
 function isMultipart (request: FastifyRequest): boolean {
-  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === 'multipart/form-data'
+  const type = request.headers['content-type']
+  // A prefix test on the raw header, not a split: every call passes here twice.
+  return type !== undefined && MULTIPART.test(type)
 }
+
+/** `multipart/form-data`, any case, alone or followed by parameters. */
+const MULTIPART = /^\s*multipart\/form-data\s*(?:;|$)/i
 
 async function chooseExecutor (options: FormcallOptions, log: FastifyBaseLogger): Promise<Executor> {
   if (options.executor !== undefined) return options.executor

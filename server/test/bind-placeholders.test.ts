@@ -13,19 +13,35 @@ function recordingBinder (): FileBinder & { asked: string[] } {
   }
 }
 
-test('placeholders at any depth are replaced, in every form', () => {
+test('placeholders at any depth are replaced, in every form; the params are left as they came', () => {
   const binder = recordingBinder()
-  const args: unknown[] = [{ title: 't', file: { $file: 'f0' }, nested: [[{ docs: { $files: 'd' } }]] }, '__file__:1700-ab']
-  assert.equal(bindPlaceholders(args, binder), 3)
-  assert.deepEqual(args, [{ title: 't', file: { bound: 'f0' }, nested: [[{ docs: { boundAll: 'd' } }]] }, { bound: '__file__:1700-ab' }])
+  const params: unknown[] = [{ title: 't', file: { $file: 'f0' }, nested: [[{ docs: { $files: 'd' } }]], other: [1] }, '__file__:1700-ab']
+  const sent = structuredClone(params)
+  const { args, files } = bindPlaceholders(params, binder)
+  assert.deepEqual(args, [{ title: 't', file: { bound: 'f0' }, nested: [[{ docs: { boundAll: 'd' } }]], other: [1] }, { bound: '__file__:1700-ab' }])
   assert.deepEqual(binder.asked, ['file:f0', 'files:d', 'file:__file__:1700-ab'])
+  assert.deepEqual([...files.keys()], ['f0', 'd', '__file__:1700-ab'])
+  assert.deepEqual(params, sent)
+  // Only the path to a placeholder is copied: a value without one is shared.
+  assert.equal((args[0] as { other: unknown }).other, (params[0] as { other: unknown }).other)
 })
 
-test('objects with other keys beside $file, and plain strings, are left alone', () => {
+test('objects with other keys beside $file, forged markers and plain strings are left alone, and nothing is copied', () => {
   const binder = recordingBinder()
-  const args: unknown[] = [{ $file: 'f0', note: 'x' }, { $file: '' }, { $file: 3 }, '__file__:', 'file', null, 1]
-  assert.equal(bindPlaceholders(args, binder), 0)
-  assert.deepEqual(args, [{ $file: 'f0', note: 'x' }, { $file: '' }, { $file: 3 }, '__file__:', 'file', null, 1])
+  const params: unknown[] = [{ $file: 'f0', note: 'x' }, { $file: '' }, { $file: 3 }, { $formcallFile: 0 }, '__file__:', 'file', null, 1]
+  const { args, files } = bindPlaceholders(params, binder)
+  assert.equal(args, params)
+  assert.equal(files.size, 0)
+  assert.deepEqual(args, [{ $file: 'f0', note: 'x' }, { $file: '' }, { $file: 3 }, { $formcallFile: 0 }, '__file__:', 'file', null, 1])
+})
+
+test('a key named __proto__ beside a placeholder stays a plain own property of the copy', () => {
+  const params: unknown[] = [JSON.parse('{"__proto__": {"polluted": true}, "file": {"$file": "f0"}}')]
+  const { args } = bindPlaceholders(params, recordingBinder())
+  const copy = args[0] as Record<string, unknown>
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype)
+  assert.deepEqual(Object.getOwnPropertyDescriptor(copy, '__proto__')?.value, { polluted: true })
+  assert.equal(({} as Record<string, unknown>).polluted, undefined)
 })
 
 test('a placeholder in a call sent without parts is a missing file', () => {

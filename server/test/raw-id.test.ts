@@ -83,7 +83,7 @@ describe('responseId keeps the client\'s text only where JSON.stringify would ch
     it(`${literal} is answered as ${sent}`, () => {
       const id = responseId(JSON.parse(literal) as number, () => literal)
       assert.equal(id instanceof RawId, literal !== JSON.stringify(JSON.parse(literal)))
-      assert.equal(serializeSuccess(id, 'ok'), `{"jsonrpc":"2.0","id":${sent},"result":"ok"}`)
+      assert.equal(serializeSuccess(id, '"ok"'), `{"jsonrpc":"2.0","id":${sent},"result":"ok"}`)
       assert.equal(serializeError(id, new RpcError(ErrorCode.INVALID_PARAMS, 'no')),
         `{"jsonrpc":"2.0","id":${sent},"error":{"code":-32602,"message":"no"}}`)
     })

@@ -3,16 +3,9 @@ import { rm } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { FILE_BRAND, FILES_BRAND, hasBrand } from '@formcall/spec'
+import type { FileInfo } from '../parse/part-info.js'
 
-/** What a file object knows about its part before any byte is read. */
-export interface FileInfo {
-  /** The multipart part name. */
-  readonly field: string
-  /** The client's filename: informational only, never a safe path. `null` for text parts. */
-  readonly filename: string | null
-  /** The part's declared content type; `text/plain` when the part has none (RFC 7578 §4.4). */
-  readonly type: string
-}
+export type { FileInfo }
 
 /**
  * Where a file object's bytes and headers come from: the request's part in-process, or a message port in a worker.

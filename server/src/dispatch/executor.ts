@@ -1,4 +1,6 @@
+import type { UploadedFile, UploadedFiles } from '../bind/uploaded-file.js'
 import type { CallContext } from './call-context.js'
+import type { Outcome } from './outcome.js'
 
 /** One method run, as the dispatch seam hands it to an executor. */
 export interface Execution {
@@ -6,6 +8,13 @@ export interface Execution {
   readonly method: string
   /** Arguments with placeholders bound to file objects: exactly the params the caller sent. */
   readonly args: readonly unknown[]
+  /**
+   * The params as they came on the wire, placeholders unbound. An executor that runs the method elsewhere (a worker)
+   * sends these and binds them there, with the same binder, against its own link to {@link files}.
+   */
+  readonly params: readonly unknown[]
+  /** The file objects the placeholders were bound to, by part name, in binding order; empty without files. */
+  readonly files: ReadonlyMap<string, UploadedFile | UploadedFiles>
   /** What the method's {@link callContext} returns while it runs. */
   readonly context: CallContext
   /**
@@ -36,8 +45,11 @@ export interface Executor {
   start? (): Promise<void>
   /** Throws METHOD_NOT_FOUND unless `method` names a callable method; runs before any file is bound. */
   assertMethod (method: string): void
-  /** Runs the method; resolves with its result or rejects with what it threw. */
-  run (execution: Execution): Promise<unknown>
+  /**
+   * Runs the method and resolves with its {@link Outcome}, classified where it returned; may instead reject with what
+   * the method threw (the dispatch step turns that into the error outcome).
+   */
+  run (execution: Execution): Promise<Outcome>
   /** Stops taking work, gives running calls up to `graceMs` to finish, then releases resources. */
   close (graceMs?: number): Promise<void>
 }

@@ -1,11 +1,14 @@
 import { ErrorCode, RpcError } from '@formcall/spec'
 import { runInCallContext } from './call-context.js'
 import type { Execution, Executor } from './executor.js'
-import { resolveMethod, type MethodsObject } from './resolve-method.js'
+import { outcomeOfResult, type Outcome } from './outcome.js'
+import { resolveMethod, type MethodFunction, type MethodsObject } from './resolve-method.js'
 
 /**
  * Runs methods in the server's own thread: the fastest mode, for tests and trusted code. A method that blocks the
  * event loop or crashes the process takes the server with it; the worker pool is the isolating alternative.
+ * Each method name is looked up in the methods object once, at its first call: a function put on the object later
+ * under a name already called is not seen.
  *
  * @example
  * ```ts
@@ -14,6 +17,8 @@ import { resolveMethod, type MethodsObject } from './resolve-method.js'
  */
 export class InlineExecutor implements Executor {
   readonly #methods: MethodsObject
+  /** Functions found for method names, so a call looks its method up once (assertMethod), not again to run it. */
+  readonly #found = new Map<string, MethodFunction>()
   #closing = false
 
   constructor (methods: MethodsObject) {
@@ -22,12 +27,22 @@ export class InlineExecutor implements Executor {
 
   assertMethod (method: string): void {
     if (this.#closing) throw new RpcError(ErrorCode.SHUTTING_DOWN, 'the server is shutting down; retry on another instance')
-    resolveMethod(this.#methods, method)
+    this.#resolve(method)
   }
 
-  async run ({ method, args, context }: Execution): Promise<unknown> {
-    const fn = resolveMethod(this.#methods, method)
-    return await runInCallContext(context, () => fn(...args))
+  async run ({ method, args, context }: Execution): Promise<Outcome> {
+    const fn = this.#resolve(method)
+    return outcomeOfResult(await runInCallContext(context, () => fn(...args)))
+  }
+
+  #resolve (method: string): MethodFunction {
+    let fn = this.#found.get(method)
+    if (fn === undefined) {
+      fn = resolveMethod(this.#methods, method)
+      // Bounded by the methods object: only names that resolved are kept.
+      this.#found.set(method, fn)
+    }
+    return fn
   }
 
   async close (): Promise<void> {

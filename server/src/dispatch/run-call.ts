@@ -1,68 +1,86 @@
-import type { FastifyRequest } from 'fastify'
-import { RpcError } from '@formcall/spec'
-import type { ResolvedOptions } from '../options.js'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { CallId } from '@formcall/spec'
 import type { ParsedCall } from '../parse/read-call.js'
 import { bindPlaceholders, type FileBinder } from '../bind/bind-placeholders.js'
-import { toRpcError } from '../respond/envelope.js'
-import type { CallContext } from './call-context.js'
+import { toRpcError, type Outcome } from './outcome.js'
+import type { BeforeCallHook, CallContext } from './call-context.js'
+import type { CallAbort } from './call-abort.js'
 import type { Executor, UploadHold } from './executor.js'
 
-/** How a call ended: a result, or the RpcError to send. */
-export type Outcome = { ok: true, result: unknown } | { ok: false, error: RpcError }
+/** What a call's context takes from its HTTP request (a Fastify request has it). */
+export type CallRequest = Pick<FastifyRequest, 'headers' | 'ip' | 'log'>
 
-/** The context a method of this request sees. */
-export function makeContext (request: FastifyRequest, call: Pick<ParsedCall, 'method' | 'id'>, signal: AbortSignal): CallContext {
-  return {
-    method: call.method,
-    id: call.id,
-    headers: request.headers,
-    remoteAddress: request.ip,
-    signal,
-    log: request.log
+/** The context of a call made over HTTP: its signal exists only once a method or the executor asks for it. */
+class RequestCallContext implements CallContext {
+  readonly method: string
+  readonly id: CallId
+  readonly headers: IncomingHttpHeaders
+  readonly remoteAddress: string
+  readonly log: FastifyBaseLogger
+  readonly #abort: CallAbort
+
+  constructor (request: CallRequest, call: Pick<ParsedCall, 'method' | 'id'>, abort: CallAbort) {
+    this.method = call.method
+    this.id = call.id
+    this.headers = request.headers
+    this.remoteAddress = request.ip
+    this.log = request.log
+    this.#abort = abort
   }
+
+  get signal (): AbortSignal { return this.#abort.signal }
 }
+
+/** What {@link runCall} needs besides the call. */
+export interface CallRun {
+  readonly call: ParsedCall
+  readonly request: CallRequest
+  readonly abort: CallAbort
+  readonly executor: Executor
+  readonly beforeCall: BeforeCallHook | undefined
+  readonly exposeErrors: boolean
+  /** The request's parts, for a multipart call. */
+  readonly binder?: FileBinder
+  /**
+   * Runs once placeholders are bound and may delay the start (the multipart path waits for the first file's headers,
+   * so `file.filename` is known when the method starts).
+   */
+  readonly onBound?: () => Promise<void>
+  readonly uploadComplete?: Promise<void>
+  readonly uploadHold?: UploadHold
+}
+
+const UPLOAD_COMPLETE = Promise.resolve()
 
 /**
  * The dispatch step shared by every encoding: before-call hook, method lookup, placeholder binding, execution.
  * Everything before the method runs is cheap and happens on the HTTP side, so a refused call never costs a worker.
- *
- * `onBound` runs once placeholders are bound and may delay the start (the multipart path waits for the first file's
- * headers, so `file.filename` is known when the method starts).
+ * Never rejects: whatever fails becomes the error outcome.
  */
-export async function runCall (options: {
-  call: ParsedCall
-  context: CallContext
-  executor: Executor
-  settings: ResolvedOptions
-  binder: FileBinder | undefined
-  onBound?: () => Promise<void>
-  uploadComplete?: Promise<void>
-  uploadHold?: UploadHold
-}): Promise<Outcome> {
-  const { call, context, executor, settings } = options
+export async function runCall (run: CallRun): Promise<Outcome> {
+  const { call, abort, executor } = run
+  const context = new RequestCallContext(run.request, call, abort)
   let inMethod = false
   try {
-    if (settings.beforeCall !== undefined) {
-      await settings.beforeCall({ method: call.method, params: call.params, hookParams: call.hookParams, context })
+    if (run.beforeCall !== undefined) {
+      await run.beforeCall({ method: call.method, params: call.params, hookParams: call.hookParams, context })
     }
     executor.assertMethod(call.method)
-    const args = [...call.args]
-    bindPlaceholders(args, options.binder)
-    await options.onBound?.()
-    context.signal.throwIfAborted()
+    const { args, files } = bindPlaceholders(call.args, run.binder)
+    if (run.onBound !== undefined) await run.onBound()
+    if (abort.aborted) throw abort.reason
     inMethod = true
-    return {
-      ok: true,
-      result: await executor.run({
-        method: call.method,
-        args,
-        context,
-        uploadComplete: options.uploadComplete ?? Promise.resolve(),
-        ...(options.uploadHold === undefined ? {} : { uploadHold: options.uploadHold })
-      })
-    }
+    return await executor.run({
+      method: call.method,
+      args,
+      params: call.args,
+      files,
+      context,
+      uploadComplete: run.uploadComplete ?? UPLOAD_COMPLETE,
+      ...(run.uploadHold === undefined ? {} : { uploadHold: run.uploadHold })
+    })
   } catch (err) {
-    const reason: unknown = context.signal.aborted ? context.signal.reason : undefined
-    return { ok: false, error: toRpcError(reason instanceof RpcError ? reason : err, { fromMethod: inMethod, expose: settings.exposeErrors }) }
+    return { kind: 'error', error: toRpcError(abort.reason ?? err, { fromMethod: inMethod, expose: run.exposeErrors }) }
   }
 }

@@ -5,8 +5,8 @@ import { pipeline } from 'node:stream/promises'
 import type { FastifyReply } from 'fastify'
 import { WriteStream } from 'fs-capacitor'
 import { DOWNLOAD_HEADER, ErrorCode, formatContentDisposition, RpcError } from '@formcall/spec'
-import type { Download } from './download.js'
-import { toRpcError } from './envelope.js'
+import type { Download } from '../dispatch/download.js'
+import { toRpcError } from '../dispatch/outcome.js'
 import { ByteLimit } from '../parse/byte-limit.js'
 
 /**

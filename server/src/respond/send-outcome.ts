@@ -1,7 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import { errorInfo, httpStatusOf, type RpcError, type StatusRule } from '@formcall/spec'
-import type { Outcome } from '../dispatch/run-call.js'
-import { asDownload } from './download.js'
+import { discardOutcome, type Outcome } from '../dispatch/outcome.js'
 import { sendDownload } from './send-download.js'
 import { serializeError, serializeSuccess } from './envelope.js'
 import type { ResponseId } from '../parse/raw-id.js'
@@ -48,18 +47,16 @@ export async function sendOutcome (reply: FastifyReply, id: ResponseId, outcome:
   expose: boolean
   rule: StatusRule
 }): Promise<FastifyReply> {
-  if (options.notification) return sendNotificationAnswer(reply, outcome.ok ? undefined : outcome.error)
-  if (!outcome.ok) return sendError(reply, id, outcome.error, options.rule)
-  const download = asDownload(outcome.result)
-  if (download !== undefined) {
-    const failure = await sendDownload(reply, download, { expose: options.expose })
-    return failure === undefined ? reply : sendError(reply, id, failure, options.rule)
+  if (options.notification) {
+    discardOutcome(outcome)
+    return sendNotificationAnswer(reply, outcome.kind === 'error' ? outcome.error : undefined)
   }
-  let text: string
-  try {
-    text = serializeSuccess(id, outcome.result)
-  } catch (err) {
-    return sendError(reply, id, err as RpcError, options.rule)
+  switch (outcome.kind) {
+    case 'error': return sendError(reply, id, outcome.error, options.rule)
+    case 'json': return reply.code(200).type('application/json; charset=utf-8').send(serializeSuccess(id, outcome.json))
+    case 'download': {
+      const failure = await sendDownload(reply, outcome.download, { expose: options.expose })
+      return failure === undefined ? reply : sendError(reply, id, failure, options.rule)
+    }
   }
-  return reply.code(200).type('application/json; charset=utf-8').send(text)
 }

@@ -4,10 +4,11 @@ import type { ResolvedOptions } from '../options.js'
 import { answerTermsOf, parseJsonText, readCall } from '../parse/read-call.js'
 import { batchIdLiterals, callIdLiteral, type ResponseId } from '../parse/raw-id.js'
 import { limitError } from '../parse/multipart-errors.js'
-import { makeContext, runCall, type Outcome } from '../dispatch/run-call.js'
+import { runCall } from '../dispatch/run-call.js'
+import { discardOutcome, type Outcome } from '../dispatch/outcome.js'
+import { CallAbort } from '../dispatch/call-abort.js'
 import type { Executor } from '../dispatch/executor.js'
 import { serializeError, serializeSuccess } from '../respond/envelope.js'
-import { asDownload } from '../respond/download.js'
 import { sendError, sendOutcome } from '../respond/send-outcome.js'
 
 /**
@@ -26,9 +27,9 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   } catch (err) {
     return sendError(reply, null, err as RpcError)
   }
-  const controller = new AbortController()
+  const abort = new CallAbort()
   reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new RpcError(ErrorCode.ABORTED, 'the client closed the connection'))
+    if (!reply.raw.writableFinished) abort.abort(new RpcError(ErrorCode.ABORTED, 'the client closed the connection'))
   })
 
   // A number id is answered with the literal the client wrote (PROTOCOL.md section 5.3), looked up in the text only
@@ -44,10 +45,11 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
     try {
       call = readCall(item)
     } catch (err) {
-      return { id, rule, notification: false, outcome: { ok: false, error: err as RpcError } }
+      return { id, rule, notification: false, outcome: { kind: 'error', error: err as RpcError } }
     }
-    const context = makeContext(request, call, controller.signal)
-    const outcome = await runCall({ call, context, executor: options.executor, settings, binder: undefined })
+    const outcome = await runCall({
+      call, request, abort, executor: options.executor, beforeCall: settings.beforeCall, exposeErrors: settings.exposeErrors
+    })
     return { id, rule, notification: call.notification, outcome }
   }
 
@@ -67,7 +69,10 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   const answers = await Promise.all(value.map(async (item, index) => await runOne(item, index)))
   const body: string[] = []
   for (const { id, notification, outcome } of answers) {
-    if (notification) continue
+    if (notification) {
+      discardOutcome(outcome)
+      continue
+    }
     body.push(batchEntry(id, outcome))
   }
   if (body.length === 0) return reply.code(204).send()
@@ -75,14 +80,12 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
 }
 
 function batchEntry (id: ResponseId, outcome: Outcome): string {
-  if (!outcome.ok) return serializeError(id, outcome.error)
-  if (asDownload(outcome.result) !== undefined) {
-    return serializeError(id, new RpcError(ErrorCode.RESULT_NOT_SERIALIZABLE,
-      'the method returned a file, which cannot be part of a batch; call it on its own'))
-  }
-  try {
-    return serializeSuccess(id, outcome.result)
-  } catch (err) {
-    return serializeError(id, err as RpcError)
+  switch (outcome.kind) {
+    case 'json': return serializeSuccess(id, outcome.json)
+    case 'error': return serializeError(id, outcome.error)
+    case 'download':
+      discardOutcome(outcome)
+      return serializeError(id, new RpcError(ErrorCode.RESULT_NOT_SERIALIZABLE,
+        'the method returned a file, which cannot be part of a batch; call it on its own'))
   }
 }

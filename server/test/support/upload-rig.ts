@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { RpcError } from '@formcall/spec'
-import { bindPlaceholders } from '../../src/bind/bind-placeholders.js'
+import { bindPlaceholders, type BoundArgs } from '../../src/bind/bind-placeholders.js'
 import type { Spool } from '../../src/bind/spool-to-disk.js'
 import { UploadSession } from '../../src/bind/upload-session.js'
 import type { FileInfo } from '../../src/bind/uploaded-file.js'
@@ -203,10 +203,14 @@ export class Rig {
   /** The parts that arrived, in order. */
   get parts (): readonly PartFeed[] { return this.#parts }
 
-  /** Binds the placeholders in `args` to the session's file objects, as runCall does; returns `args`. */
-  bindArgs<T extends unknown[]> (args: T): T {
-    bindPlaceholders(args, this.session)
-    return args
+  /** Binds the placeholders in `params` to the session's file objects, as runCall does; returns the bound args. */
+  bindArgs<T extends unknown[]> (params: T): T {
+    return this.bind(params).args as T
+  }
+
+  /** Binds the placeholders in `params` to the session's file objects, as runCall does. */
+  bind (params: unknown[]): BoundArgs {
+    return bindPlaceholders(params, this.session)
   }
 
   /** A part's headers arrive: the session is handed its stream, with no bytes yet. */

@@ -1,31 +1,39 @@
 /**
- * The worker's end of a call's MessagePort, played by test code: it sends what a worker sends (messages.ts) and
- * queues what the main thread answers, so a test can await each message in order.
+ * The worker's side of one call, played by test code against the real main-thread end (CallBridge): it reports what
+ * a worker reports (messages.ts) straight to the bridge, as the pool's router does, and queues what the main thread
+ * sends down the call's files port, so a test can await each message in order.
  */
-import { once } from 'node:events'
 import { Readable } from 'node:stream'
-import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
 import type { FastifyBaseLogger } from 'fastify'
-import type { FileInfo, FileSource } from '../../src/bind/uploaded-file.js'
+import type { FileInfo, FileSource, UploadedFile, UploadedFiles } from '../../src/bind/uploaded-file.js'
 import type { CallContext } from '../../src/dispatch/call-context.js'
 import { CallBridge } from '../../src/dispatch/worker/call-bridge.js'
-import type { MainToWorker, WorkerToMain } from '../../src/dispatch/worker/messages.js'
+import type { CallReport, MainToWorker } from '../../src/dispatch/worker/messages.js'
 
 export class WorkerPeer {
-  readonly port: MessagePort
+  readonly #bridge: CallBridge
   readonly #queue: MainToWorker[] = []
   #wake: (() => void) | undefined
 
-  constructor (port: MessagePort) {
-    this.port = port
-    port.on('message', (message: MainToWorker) => {
-      this.#queue.push(message)
-      this.#wake?.()
-    })
+  constructor (bridge: CallBridge) {
+    this.#bridge = bridge
+    const port = bridge.filesTask?.port
+    if (port !== undefined) {
+      channels.add(port)
+      port.on('message', (message: MainToWorker) => {
+        this.#queue.push(message)
+        this.#wake?.()
+      })
+    }
   }
 
-  post (message: WorkerToMain, transfer?: ArrayBuffer[]): void {
-    this.port.postMessage(message, transfer)
+  /** The files port of the call, as the worker holds it (undefined for a call without files). */
+  get port (): MessagePort | undefined { return this.#bridge.filesTask?.port }
+
+  /** Reports to the main thread, as a worker does up its parentPort. */
+  post (report: CallReport): void {
+    this.#bridge.receive(report)
   }
 
   /** The next message from the main thread. */
@@ -43,14 +51,11 @@ export class WorkerPeer {
     while (out.length < count) out.push(await this.take())
     return out
   }
-
-  /** Messages received and not taken yet. */
-  get queued (): readonly MainToWorker[] { return this.#queue }
 }
 
 const channels = new Set<MessagePort>()
 
-/** Closes the channels {@link openBridge} made, so a failed test leaves no port keeping the process alive. */
+/** Closes the ports {@link openBridge} made, so a failed test leaves no port keeping the process alive. */
 export function closeBridges (): void {
   for (const port of channels) port.close()
   channels.clear()
@@ -59,10 +64,8 @@ export function closeBridges (): void {
 /** One log call the bridge forwarded to the request's logger. */
 export type LogLine = [level: string, ...args: unknown[]]
 
-/** A call's bridge on a fresh channel, its worker end, and what the request's logger was told. */
-export function openBridge (): { bridge: CallBridge, worker: WorkerPeer, main: MessagePort, logs: LogLine[], closed: Promise<unknown> } {
-  const { port1, port2 } = new MessageChannel()
-  channels.add(port1).add(port2)
+/** A call's bridge for the call's bound files (none by default), its worker end, and what the request's logger was told. */
+export function openBridge (files: ReadonlyMap<string, UploadedFile | UploadedFiles> = new Map()): { bridge: CallBridge, worker: WorkerPeer, logs: LogLine[] } {
   const logs: LogLine[] = []
   const line = (level: string) => (...args: unknown[]): void => { logs.push([level, ...args]) }
   const log = {
@@ -77,12 +80,9 @@ export function openBridge (): { bridge: CallBridge, worker: WorkerPeer, main: M
     child: () => log
   } as unknown as FastifyBaseLogger
   const context: CallContext = { method: 'm', id: 1, headers: {}, remoteAddress: '127.0.0.1', signal: new AbortController().signal, log }
-  const bridge = new CallBridge(port1, context)
-  // The bridge's own listener was added first, so it has seen the close when this resolves.
-  const closed = once(port1, 'close')
-  return { bridge, worker: new WorkerPeer(port2), main: port1, logs, closed }
+  const bridge = new CallBridge(1, context, files)
+  return { bridge, worker: new WorkerPeer(bridge), logs }
 }
-
 /**
  * A file's part, held by the test: it arrives when the test says, and its bytes are a Readable the test pushes
  * into, so the test sees exactly when the bridge pauses it.

@@ -1,179 +1,171 @@
-import type { MessagePort } from 'node:worker_threads'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { ErrorCode, RpcError } from '@formcall/spec'
-import { UploadedFile, UploadedFiles, WHEN_ARRIVED, type FileInfo } from '../../bind/uploaded-file.js'
-import { Download } from '../../respond/download.js'
-import { SerializedResult } from '../../respond/envelope.js'
+import { UploadedFile, UploadedFiles, WHEN_ARRIVED } from '../../bind/uploaded-file.js'
+import { Download } from '../download.js'
+import type { Outcome } from '../outcome.js'
 import type { CallContext } from '../call-context.js'
 import { CreditReceiver, CreditSender } from './credit-flow.js'
-import type { FilePlace, MainToWorker, WorkerToMain } from './messages.js'
+import type { CallReport, DownloadToMain, DownloadToWorker, FilesTask, MainToWorker, WireOutcome } from './messages.js'
 
 /**
- * The main-thread end of one call's MessagePort: serves the worker's file requests from the request's file objects,
- * relays the abort signal, and turns the worker's outcome (a result, an error, a download stream) into what the
- * dispatch seam returns.
+ * How long a call whose task ended well may wait for its outcome report. The worker posts the report before its task
+ * returns, so it is already queued when the task's end arrives; the bound only keeps a broken worker from hanging a
+ * request.
+ */
+const OUTCOME_AFTER_TASK_MS = 1000
+
+/**
+ * The main-thread end of one worker call: serves the worker's file requests from the request's file objects (down
+ * the call's port, when it has files), forwards its log lines, and turns its outcome report into the {@link Outcome}
+ * the dispatch seam returns (a download's bytes arrive on a port of their own).
  */
 export class CallBridge {
-  /** Settles with the method's outcome: JSON text, a Download, or the method's error. */
-  readonly outcome: Promise<unknown>
+  /** The call's number in the pool. */
+  readonly number: number
+  /** Settles with the call's outcome; never rejects. */
+  readonly outcome: Promise<Outcome>
   /** Resolves when a worker picked up the call (it may have waited in the pool's queue until then). */
   readonly started: Promise<void>
   /** The worker thread running the call, once it started. */
   threadId: number | undefined
+  /** What the task carries of the call's files (its port included), or undefined for a call without files. */
+  readonly filesTask: FilesTask | undefined
   #markStarted!: () => void
-  readonly #port: MessagePort
+  #settle!: (outcome: Outcome) => void
+  #settled = false
   readonly #context: CallContext
+  readonly #port: MessagePort | undefined
   readonly #files: UploadedFile[] = []
-  readonly #fileIndex = new Map<UploadedFile, number>()
-  /** The headers of each file argument, as far as they had arrived when the args were encoded. */
-  readonly #infos: Array<FileInfo | null> = []
-  readonly #groups: Array<AsyncIterator<UploadedFile>> = []
-  readonly #places: FilePlace[] = []
+  readonly #fileNumbers = new Map<UploadedFile, number>()
+  readonly #lists: Array<AsyncIterator<UploadedFile>> = []
   readonly #senders = new Map<number, CreditSender>()
   #download: CreditReceiver | undefined
-  #settle!: { resolve: (value: unknown) => void, reject: (err: unknown) => void }
-  #settled = false
-  #portClosed = false
-  #taskEnded = false
 
-  constructor (port: MessagePort, context: CallContext) {
-    this.#port = port
+  constructor (number: number, context: CallContext, files: ReadonlyMap<string, UploadedFile | UploadedFiles>) {
+    this.number = number
     this.#context = context
-    this.outcome = new Promise((resolve, reject) => { this.#settle = { resolve, reject } })
-    this.outcome.catch(() => {})
+    this.outcome = new Promise((resolve) => { this.#settle = resolve })
     this.started = new Promise((resolve) => { this.#markStarted = resolve })
-    port.on('message', (message: WorkerToMain) => this.#onMessage(message))
-    // A port also closes when its worker dies. The pool's own report of why (out of memory, exit code, uncaught
-    // exception) is more useful; it comes with the end of the task, which can be well after the port closed (a dying
-    // worker tears its heap down first), so the generic failure waits for both.
-    port.on('close', () => {
-      this.#portClosed = true
-      this.#failIfAbandoned()
-    })
+    if (files.size === 0) return
+    const { port1, port2 } = new MessageChannel()
+    this.#port = port1
+    const task: FilesTask = { file: [], infos: [], list: [], port: port2 }
+    for (const [part, value] of files) {
+      if (value instanceof UploadedFiles) {
+        this.#lists.push(value[Symbol.asyncIterator]())
+        task.list.push(part)
+        continue
+      }
+      const index = this.#register(value)
+      task.file.push(part)
+      // The method in the worker knows a part's headers when an inline method would: those that arrived already
+      // travel with the task, later ones as soon as they arrive (an inline method sees them appear at once).
+      task.infos[index] = null
+      value[WHEN_ARRIVED]((info) => {
+        task.infos[index] = info
+        this.#post({ t: 'info', file: index, info })
+      })
+    }
+    this.filesTask = task
   }
 
-  /** The pool's task for this call ended; a failure the pool reported has been passed to {@link fail} already. */
-  taskEnded (): void {
-    this.#taskEnded = true
-    this.#failIfAbandoned()
-  }
+  /** Whether the call has file arguments (and so a port, and an upload lane). */
+  get hasFiles (): boolean { return this.#port !== undefined }
 
-  /** The worker is done with the port and the task ended: a call still without an outcome fails rather than hang. */
-  #failIfAbandoned (): void {
-    if (!this.#portClosed || !this.#taskEnded) return
-    if (this.#settled && (this.#download === undefined || this.#download.complete)) return
-    this.fail(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker running the method stopped'))
+  /** A report from the worker about this call. */
+  receive (report: CallReport): void {
+    switch (report.t) {
+      case 'start':
+        this.threadId = report.threadId
+        this.#markStarted()
+        break
+      case 'outcome': this.#finish(this.#outcomeOf(report.outcome)); break
+      case 'log': {
+        const log = this.#context.log[report.level].bind(this.#context.log)
+        if (report.obj === undefined) log(report.msg)
+        else log(report.obj, report.msg)
+        break
+      }
+      // These run in the main thread on the worker's behalf: whatever they throw fails that file, never the process.
+      case 'ready': this.#sendInfo(report.file).catch((err: unknown) => this.#failFile(report.file, err)); break
+      case 'open': this.#open(report.file).catch((err: unknown) => this.#failFile(report.file, err)); break
+      case 'ack': this.#senders.get(report.file)?.ack(report.n); break
+      case 'next': this.#next(report.list).catch((err: unknown) => this.#post({ t: 'items-fail', list: report.list, error: asRpcError(err).toJSON() })); break
+    }
   }
 
   /**
-   * Args for the task: each file object replaced by `null`, its place recorded in {@link filePlaces} for the worker
-   * to put a file object back.
+   * The pool's task for this call ended: with `failure` when the worker died or refused it. A task that ended well
+   * posted its outcome first, so the report is on its way.
    */
-  encodeArgs (args: readonly unknown[]): unknown[] {
-    const encode = (value: unknown, path: Array<string | number>): unknown => {
-      if (value instanceof UploadedFile) {
-        const index = this.#register(value)
-        this.#places.push({ path, kind: 'file', index })
-        // The method in the worker knows a part's headers when an inline method would: those that arrived already
-        // travel with the task, later ones as soon as they arrive (an inline method sees them appear at once).
-        this.#infos[index] ??= null
-        value[WHEN_ARRIVED]((info) => {
-          this.#infos[index] = info
-          this.#post({ t: 'info', file: index, info })
-        })
-        return null
-      }
-      if (value instanceof UploadedFiles) {
-        this.#groups.push(value[Symbol.asyncIterator]())
-        this.#places.push({ path, kind: 'files', index: this.#groups.length - 1, field: value.field })
-        return null
-      }
-      if (typeof value !== 'object' || value === null) return value
-      if (Array.isArray(value)) return value.map((item, index) => encode(item, [...path, index]))
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encode(item, [...path, key])]))
+  taskEnded (failure?: RpcError): void {
+    this.#port?.close()
+    if (failure !== undefined) {
+      this.fail(failure)
+      return
     }
-    return args.map((arg, index) => encode(arg, [index]))
+    if (this.#settled) return
+    setTimeout(() => {
+      if (!this.#settled) this.fail(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker running the method ended it without an outcome'))
+    }, OUTCOME_AFTER_TASK_MS).unref()
   }
 
-  /** Where {@link encodeArgs} took file objects out. */
-  get filePlaces (): FilePlace[] { return this.#places }
-
-  /** Field names by file index, for the task. */
-  get fileFields (): string[] { return this.#files.map((file) => file.field) }
-  /** The headers of the file arguments whose parts had arrived by the time the args were encoded, by file index. */
-  get fileInfos (): Array<FileInfo | null> { return [...this.#infos] }
-  /** Whether the call has any file argument. */
-  get hasFiles (): boolean { return this.#files.length > 0 || this.#groups.length > 0 }
-
-  /** Tells the worker's method its call was aborted (its signal fires, its file streams fail). */
-  abort (reason: RpcError): void {
-    this.#post({ t: 'abort', error: reason.toJSON() })
-  }
-
-  /** The worker failed (crash, timeout, termination): the outcome rejects, a running download errors. */
+  /** The call failed on the main side (crash, timeout, shutdown): its outcome is this error, a running download errors. */
   fail (err: RpcError): void {
     for (const sender of this.#senders.values()) sender.cancel()
     if (this.#download !== undefined && !this.#download.complete) this.#download.destroy(err)
-    this.#finish(err, false)
+    this.#finish({ kind: 'error', error: err })
+  }
+
+  #finish (outcome: Outcome): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.#settle(outcome)
+  }
+
+  #outcomeOf (wire: WireOutcome): Outcome {
+    if (wire.kind === 'json') return wire
+    if (wire.kind === 'error') return { kind: 'error', error: RpcError.fromJSON(wire.error) }
+    const port = wire.port
+    const post = (message: DownloadToWorker): void => port.postMessage(message)
+    const stream = new CreditReceiver((n) => post({ t: 'ack', n }), () => {
+      post({ t: 'cancel' })
+      port.close()
+    })
+    this.#download = stream
+    port.on('message', (message: DownloadToMain) => {
+      if (message.t === 'data') stream.receive(message.chunk)
+      else if (message.t === 'end') stream.finish()
+      else stream.destroy(RpcError.fromJSON(message.error))
+    })
+    // The worker closes its end after the last byte; a close before that is a worker that died mid-download.
+    port.once('close', () => {
+      if (!stream.complete) stream.destroy(new RpcError(ErrorCode.WORKER_CRASHED, 'the worker sending the download stopped'))
+    })
+    return {
+      kind: 'download',
+      download: new Download(() => stream, {
+        ...(wire.filename === undefined ? {} : { filename: wire.filename }),
+        type: wire.type,
+        ...(wire.size === undefined ? {} : { size: wire.size })
+      })
+    }
   }
 
   #register (file: UploadedFile): number {
-    let index = this.#fileIndex.get(file)
+    let index = this.#fileNumbers.get(file)
     if (index === undefined) {
       index = this.#files.push(file) - 1
-      this.#fileIndex.set(file, index)
+      this.#fileNumbers.set(file, index)
     }
     return index
   }
 
   #post (message: MainToWorker, transfer?: ArrayBuffer[]): void {
     try {
-      this.#port.postMessage(message, transfer)
+      this.#port?.postMessage(message, transfer)
     } catch {
-      // The port closed: the worker is gone and `fail` reports it.
-    }
-  }
-
-  #finish (value: unknown, ok: boolean): void {
-    if (this.#settled) return
-    this.#settled = true
-    if (ok) this.#settle.resolve(value)
-    else this.#settle.reject(value)
-  }
-
-  #onMessage (message: WorkerToMain): void {
-    switch (message.t) {
-      case 'start':
-        this.threadId = message.threadId
-        this.#markStarted()
-        break
-      // These run in the main thread on the worker's behalf: whatever they throw fails that file, never the process.
-      case 'ready': this.#sendInfo(message.file).catch((err: unknown) => this.#failFile(message.file, err)); break
-      case 'open': this.#open(message.file).catch((err: unknown) => this.#failFile(message.file, err)); break
-      case 'ack': this.#senders.get(message.file)?.ack(message.n); break
-      case 'next': this.#next(message.group).catch((err: unknown) => this.#post({ t: 'items-fail', group: message.group, error: asRpcError(err).toJSON() })); break
-      case 'result': this.#finish(new SerializedResult(message.json), true); break
-      case 'error': this.#finish(RpcError.fromJSON(message.error), false); break
-      case 'download': {
-        const stream = new CreditReceiver(
-          (n) => this.#post({ t: 'dl-ack', n }),
-          () => this.#post({ t: 'dl-cancel' }))
-        this.#download = stream
-        this.#finish(new Download(() => stream, {
-          ...(message.filename === undefined ? {} : { filename: message.filename }),
-          type: message.type,
-          ...(message.size === undefined ? {} : { size: message.size })
-        }), true)
-        break
-      }
-      case 'dl-data': this.#download?.receive(message.chunk); break
-      case 'dl-end': this.#download?.finish(); break
-      case 'dl-error': this.#download?.destroy(RpcError.fromJSON(message.error)); break
-      case 'log': {
-        const log = this.#context.log[message.level].bind(this.#context.log)
-        if (message.obj === undefined) log(message.msg)
-        else log(message.obj, message.msg)
-        break
-      }
+      // The port closed: the call is over.
     }
   }
 
@@ -182,7 +174,7 @@ export class CallBridge {
     try {
       this.#post({ t: 'info', file: index, info: await file.ready() })
     } catch (err) {
-      this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
+      this.#failFile(index, err)
     }
   }
 
@@ -196,29 +188,28 @@ export class CallBridge {
     try {
       this.#post({ t: 'info', file: index, info: await file.ready() })
     } catch (err) {
-      this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
+      this.#failFile(index, err)
       return
     }
-    const stream = file.stream
-    this.#senders.set(index, new CreditSender(stream, {
+    this.#senders.set(index, new CreditSender(file.stream, {
       data: (chunk) => this.#post({ t: 'data', file: index, chunk }, [chunk.buffer as ArrayBuffer]),
       end: () => this.#post({ t: 'end', file: index }),
-      error: (err) => this.#post({ t: 'fail', file: index, error: asRpcError(err).toJSON() })
+      error: (err) => this.#failFile(index, err)
     }))
   }
 
-  async #next (group: number): Promise<void> {
-    const iterator = this.#groups[group] as AsyncIterator<UploadedFile>
+  async #next (list: number): Promise<void> {
+    const iterator = this.#lists[list] as AsyncIterator<UploadedFile>
     try {
       const item = await iterator.next()
       if (item.done === true) {
-        this.#post({ t: 'items-end', group })
+        this.#post({ t: 'items-end', list })
         return
       }
       const file = item.value
-      this.#post({ t: 'item', group, file: this.#register(file), info: await file.ready() })
+      this.#post({ t: 'item', list, file: this.#register(file), info: await file.ready() })
     } catch (err) {
-      this.#post({ t: 'items-fail', group, error: asRpcError(err).toJSON() })
+      this.#post({ t: 'items-fail', list, error: asRpcError(err).toJSON() })
     }
   }
 }

@@ -1,8 +1,19 @@
 /**
- * The worker protocol: every message that crosses the thread boundary, main side and worker side, in one place.
+ * The worker protocol: everything that crosses the thread boundary, main side and worker side, in one place.
  *
- * One MessagePort per call carries file bytes in (with credit-based flow control), the outcome, and download bytes out.
- * The piscina task itself only starts the call and settles when the worker is free again.
+ * - The piscina task ({@link CallTask}) starts a call: the method name and the params as they came on the wire. It
+ *   settles when the worker is free again.
+ * - Everything a worker says about a call goes up its own `parentPort`, tagged with the call's number
+ *   ({@link WorkerToMain}): that it started, log lines, requests for file bytes, and the call's {@link WireOutcome}.
+ *   One ordered lane per worker: a log line always arrives before the outcome that follows it, and Node delivers
+ *   what a worker posted there before it reports the worker's exit.
+ * - A call with file arguments brings a MessagePort in its task ({@link FilesTask}); the main thread sends the files'
+ *   headers and bytes down it ({@link MainToWorker}), paced by the worker's acks. A call without files (most calls)
+ *   costs no channel at all.
+ * - Aborts go to every worker on one BroadcastChannel ({@link Control}): rare, and a worker must also learn of a call
+ *   aborted before it reached it.
+ * - A download gets a channel of its own, made by the worker and handed up with the outcome ({@link DownloadToMain},
+ *   {@link DownloadToWorker}).
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { MessagePort } from 'node:worker_threads'
@@ -22,8 +33,11 @@ export interface StartupData {
   entry: string
   /** When a worker retires between calls; see {@link RecyclePolicy}. */
   recycle: RecyclePolicy
-  /** Name of the BroadcastChannel on which workers send the pool {@link PoolNotice}s. */
-  faults: string
+  /** Name of the BroadcastChannel that carries {@link Control} messages to the workers. */
+  control: string
+  /** The memory of the pool's StartBoard, where a worker notes that a call started, and its number of slots. */
+  board: SharedArrayBuffer
+  boardSlots: number
 }
 
 /**
@@ -35,49 +49,24 @@ export interface StartupData {
 export type RecyclePolicy = 'after-errors' | 'after-leftovers' | 'after-every-call'
 
 /**
- * What a worker tells the pool beside its calls: an error no running call owned (`fault`), or that it should leave
- * the pool (`retire`). A worker does not exit by itself: a result it posted just before could be lost, so the pool
- * terminates it once no call of it is running.
- */
-export type PoolNotice = { readonly t: 'fault' } & WorkerFault | { readonly t: 'retire', readonly threadId: number }
-
-/**
  * The message of the error a retiring worker's task fails with when a call reaches it anyway (the pool had not yet
  * heard it retire): the call did not start, so the pool runs it on another worker. Followed by the thread id.
  */
 export const RETIRING = 'formcall worker retiring: '
 
-/** An error no running call owned. */
-export interface WorkerFault {
-  readonly threadId: number
-  /** The method whose call left the failing work behind, when known. */
-  readonly method: string | undefined
-  readonly error: ErrorObject
-}
-
-/**
- * Where a file object stands in the args, as a path of keys and indexes from the args array: the worker puts a file
- * object (`file`: an index into `fileFields`) or a `$files` list (`files`: a group index) there. The places travel
- * beside the args, never inside them, so no value a client sends can be taken for a file.
- */
-export type FilePlace =
-  | { readonly path: ReadonlyArray<string | number>, readonly kind: 'file', readonly index: number }
-  | { readonly path: ReadonlyArray<string | number>, readonly kind: 'files', readonly index: number, readonly field: string }
-
 /** The piscina task: one call. */
 export interface CallTask {
+  /** The call's number, unique in the pool: every message about the call carries it. */
+  call: number
+  /** The call's slot on the StartBoard. */
+  slot: number
   method: string
-  /** Args with each UploadedFile / UploadedFiles replaced by `null`; {@link FilePlace}s say what goes there. */
-  args: unknown[]
-  /** Where the file objects go in `args`. */
-  filePlaces: FilePlace[]
-  /** The field names of the files, indexed by a `file` place's index. */
-  fileFields: string[]
-  /** The headers of the files whose parts had arrived when the task was made (`null`: not yet), by the same index. */
-  fileInfos: Array<FileInfo | null>
+  /** The params as they came on the wire: the worker binds their placeholders itself, as the server would. */
+  params: readonly unknown[]
+  /** The call's file arguments, when it has any. */
+  files?: FilesTask
   /** The call's context, minus what cannot cross threads (signal, logger): `logLevel` is the request logger's level. */
   context: { method: string, id: CallId, headers: IncomingHttpHeaders, remoteAddress: string, logLevel: string }
-  port: MessagePort
   exposeErrors: boolean
   /**
    * The worker runs other calls too (`callsPerWorker` > 1): let messages already sent for this call (an abort while
@@ -86,36 +75,82 @@ export interface CallTask {
   shared: boolean
 }
 
-/** Messages from the worker to the main thread. */
-export type WorkerToMain =
-  | { t: 'start', threadId: number }
-  | { t: 'open', file: number }
-  | { t: 'ready', file: number }
-  | { t: 'ack', file: number, n: number }
-  | { t: 'next', group: number }
-  | { t: 'result', json: string }
-  | { t: 'error', error: ErrorObject, fromMethod: boolean }
-  | { t: 'download', filename: string | undefined, type: string, size: number | undefined }
-  | { t: 'dl-data', chunk: Uint8Array }
-  | { t: 'dl-end' }
-  | { t: 'dl-error', error: ErrorObject }
-  | { t: 'log', level: LogLevel, msg: string, obj?: unknown }
+/**
+ * The file arguments of a call: the part names its placeholders were bound to in the server (a file's number in every
+ * message is its index in `file`, then the items of lists in the order the worker was sent them), and the port their
+ * headers and bytes come down.
+ */
+export interface FilesTask {
+  /** Part names of the `$file` placeholders (and krpc's `__file__:` strings). */
+  file: string[]
+  /** The headers of those parts that had arrived when the task was made (`null`: not yet), by the same index. */
+  infos: Array<FileInfo | null>
+  /** Part names of the `$files` placeholders; a list's number is its index here. */
+  list: string[]
+  port: MessagePort
+}
 
-/** Messages from the main thread to the worker. */
+/** How a call ended, as a worker reports it; a download brings the port its bytes come up. */
+export type WireOutcome =
+  | { kind: 'json', json: string }
+  | { kind: 'error', error: ErrorObject }
+  | { kind: 'download', filename: string | undefined, type: string, size: number | undefined, port: MessagePort }
+
+/** What a worker says about one call. */
+export type CallReport =
+  /** A call with files started: its upload may be read again. (Any call notes its start on the StartBoard.) */
+  | { t: 'start', threadId: number }
+  | { t: 'outcome', outcome: WireOutcome }
+  | { t: 'log', level: LogLevel, msg: string, obj?: unknown }
+  | { t: 'ready', file: number }
+  | { t: 'open', file: number }
+  | { t: 'ack', file: number, n: number }
+  | { t: 'next', list: number }
+
+/** A {@link CallReport} as it goes up the worker's `parentPort`, tagged with the call's number. */
+export type WorkerToMain = { call: number } & CallReport
+
+/**
+ * What a worker tells the pool beside its calls, up the same `parentPort`: an error no running call owned (`fault`),
+ * or that it should leave the pool (`retire`). A worker does not exit by itself: a result it posted just before could
+ * be lost, so the pool terminates it once no call of it is running.
+ */
+export type PoolNotice =
+  | { t: 'fault', threadId: number, method: string | undefined, error: ErrorObject }
+  | { t: 'retire', threadId: number }
+
+/** Messages from the main thread to a worker about one call's files, down the call's port. */
 export type MainToWorker =
   | { t: 'info', file: number, info: FileInfo }
   | { t: 'data', file: number, chunk: Uint8Array }
   | { t: 'end', file: number }
   | { t: 'fail', file: number, error: ErrorObject }
-  | { t: 'item', group: number, file: number, info: FileInfo }
-  | { t: 'items-end', group: number }
-  | { t: 'items-fail', group: number, error: ErrorObject }
-  | { t: 'dl-ack', n: number }
-  | { t: 'dl-cancel' }
-  | { t: 'abort', error: ErrorObject }
+  | { t: 'item', list: number, file: number, info: FileInfo }
+  | { t: 'items-end', list: number }
+  | { t: 'items-fail', list: number, error: ErrorObject }
+
+/**
+ * Messages from the main thread to every worker: a call was aborted. The worker running it aborts its method; the
+ * others remember the number, in case the call is still on its way to one of them.
+ */
+export type Control = { t: 'abort', call: number, error: ErrorObject }
+
+/** A download's bytes, up its own port. */
+export type DownloadToMain =
+  | { t: 'data', chunk: Uint8Array }
+  | { t: 'end' }
+  | { t: 'error', error: ErrorObject }
+
+/** A download's flow control, down its port. */
+export type DownloadToWorker = { t: 'ack', n: number } | { t: 'cancel' }
 
 /** Log levels a method's logger forwards. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
+
+/** Whether a message up a worker's `parentPort` is a {@link PoolNotice} rather than about a call. */
+export function isPoolNotice (message: WorkerToMain | PoolNotice): message is PoolNotice {
+  return message.t === 'fault' || message.t === 'retire'
+}
 
 /**
  * A copy of `chunk` in its own ArrayBuffer, ready to transfer. Posting a Buffer view directly would clone its whole

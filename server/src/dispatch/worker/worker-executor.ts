@@ -1,12 +1,16 @@
 import { availableParallelism } from 'node:os'
-import { MessageChannel } from 'node:worker_threads'
+import { randomUUID } from 'node:crypto'
+import { BroadcastChannel, type Worker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { ErrorCode, RpcError } from '@formcall/spec'
 import type { Execution, Executor } from '../executor.js'
+import type { Outcome } from '../outcome.js'
 import { CallBridge } from './call-bridge.js'
-import { randomUUID } from 'node:crypto'
-import { BroadcastChannel, type Worker } from 'node:worker_threads'
-import { RETIRING, type CallTask, type PoolNotice, type RecyclePolicy, type StartupData } from './messages.js'
+import { CallWatch, type CallLimits } from './call-watch.js'
+import { StartBoard } from './start-board.js'
+import {
+  RETIRING, isPoolNotice, type CallTask, type Control, type PoolNotice, type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain
+} from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
 import { toFileUrl } from '../../import-module.js'
 import { assertExportsMethods } from '../../load-methods.js'
@@ -71,38 +75,42 @@ const WORKER_ENTRY = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? 
 export class WorkerExecutor implements Executor {
   readonly #pool: Piscina
   readonly #lanes: UploadLanes
-  readonly #callTimeout: number
-  readonly #abortGrace: number
+  readonly #limits: CallLimits
   readonly #methodsModule: string
   /** Each running call's cancel function, with the promise that settles when its task is over. */
   readonly #running = new Map<() => void, Promise<void>>()
   #methods: ReadonlySet<string> | undefined
   #closing = false
   readonly #exposeErrors: boolean
-  readonly #callsPerWorker: number
+  /** Several calls per worker (`callsPerWorker` > 1). */
+  readonly #shared: boolean
   readonly #workers: number
-  readonly #faults: BroadcastChannel
+  /** Carries aborts to the workers (messages.ts: Control). */
+  readonly #control: BroadcastChannel
+  /** The calls handed to the pool and not over, by number: where each worker report goes. */
+  readonly #calls = new Map<number, CallBridge>()
+  #nextCall = 1
   /** Threads the pool let go (stopped, retired) that have not exited yet: stuck in native code, or exiting. */
   readonly #lingering = new Set<Worker>()
   readonly #tracked = new WeakSet<Worker>()
-  /** Threads that asked to leave the pool; each is terminated once no call runs on it. */
-  readonly #retiring = new Set<number>()
-  /** Calls started and not yet finished, by thread. */
-  readonly #busy = new Map<number, number>()
+  /** Where workers note which calls started, and on which thread. */
+  readonly #board: StartBoard
 
   constructor (options: WorkerPoolOptions) {
     const workers = options.workers ?? Math.max(8, 4 * availableParallelism())
-    const faultsChannel = `formcall-pool-faults-${randomUUID()}`
+    const controlChannel = `formcall-pool-control-${randomUUID()}`
     const callsPerWorker = options.callsPerWorker ?? 1
-    this.#callsPerWorker = callsPerWorker
+    this.#shared = callsPerWorker > 1
     const slots = workers * callsPerWorker
     const reserved = options.reservedForCalls ?? Math.max(1, Math.floor(slots / 4))
     const maxQueue = options.maxQueue ?? Math.max(1024, 64 * workers)
-    this.#callTimeout = options.callTimeout ?? 60_000
-    this.#abortGrace = options.abortGrace ?? 2_000
+    this.#limits = { callTimeout: options.callTimeout ?? 60_000, abortGrace: options.abortGrace ?? 2_000 }
     this.#exposeErrors = options.exposeErrors ?? false
     this.#methodsModule = toFileUrl(options.methodsModule)
     this.#lanes = new UploadLanes(slots - reserved, maxQueue)
+    // Every call in flight holds a slot: at most the running ones and the queued ones (piscina refuses past maxQueue).
+    const boardSlots = slots + maxQueue + 1
+    this.#board = new StartBoard(boardSlots)
     this.#pool = new Piscina({
       filename: WORKER_BOOT.href,
       minThreads: workers,
@@ -117,25 +125,31 @@ export class WorkerExecutor implements Executor {
         methodsModule: this.#methodsModule,
         entry: WORKER_ENTRY.href,
         recycle: options.recycle ?? 'after-errors',
-        faults: faultsChannel
+        control: controlChannel,
+        board: this.#board.buffer,
+        boardSlots
       } satisfies StartupData,
       execArgv: options.execArgv ?? []
     })
     // Errors of a worker with no call running (a stray timer after its call finished) must not crash the server.
     this.#pool.on('error', () => {})
     this.#workers = workers
-    this.#faults = new BroadcastChannel(faultsChannel)
-    this.#faults.unref()
-    this.#faults.onmessage = (event) => {
-      const notice = (event as { data: PoolNotice }).data
-      if (notice.t === 'retire') {
-        this.#retiring.add(notice.threadId)
-        this.#endIfRetiredAndIdle(notice.threadId)
+    this.#control = new BroadcastChannel(controlChannel)
+    this.#control.unref()
+    // Every worker's reports come up its parentPort, which piscina hands on as the pool's 'message' event.
+    this.#pool.on('message', (message: WorkerToMain | PoolNotice) => {
+      if (!isPoolNotice(message)) {
+        this.#calls.get(message.call)?.receive(message)
         return
       }
-      options.log?.warn({ threadId: notice.threadId, method: notice.method, error: notice.error },
+      if (message.t === 'retire') {
+        // The worker is idle and leaving (worker-entry: it says so once its last call ended).
+        this.#terminateThread(message.threadId)
+        return
+      }
+      options.log?.warn({ threadId: message.threadId, method: message.method, error: message.error },
         'a pool worker raised an error no running call owns (work a finished call left behind); the worker retires')
-    }
+    })
     this.#pool.on('workerCreate', () => this.#trackThreads())
     this.#pool.on('workerDestroy', (worker: { id: number }) => this.#letGo(worker.id))
     // The first workers were created inside piscina's constructor, before the listener above.
@@ -149,20 +163,6 @@ export class WorkerExecutor implements Executor {
       this.#tracked.add(thread)
       thread.once('exit', () => this.#lingering.delete(thread))
     }
-  }
-
-  #endIfRetiredAndIdle (threadId: number): void {
-    if (!this.#retiring.has(threadId) || (this.#busy.get(threadId) ?? 0) > 0) return
-    this.#retiring.delete(threadId)
-    this.#terminateThread(threadId)
-  }
-
-  /** Counts a call on its thread from its start until its task ended. */
-  #countBusy (threadId: number, delta: 1 | -1): void {
-    const count = (this.#busy.get(threadId) ?? 0) + delta
-    if (count > 0) this.#busy.set(threadId, count)
-    else this.#busy.delete(threadId)
-    if (delta < 0) this.#endIfRetiredAndIdle(threadId)
   }
 
   #letGo (threadId: number): void {
@@ -203,7 +203,7 @@ export class WorkerExecutor implements Executor {
     }
   }
 
-  async run (execution: Execution): Promise<unknown> {
+  async run (execution: Execution): Promise<Outcome> {
     // A thread the pool let go but that has not exited (a method stuck in native code ignores termination) still
     // holds memory and maybe a core, and the pool has started its replacement: past the pool's size in such threads,
     // new calls are refused rather than let threads grow without bound.
@@ -221,140 +221,114 @@ export class WorkerExecutor implements Executor {
    * the pool handed it the call) consumed nothing of the call, not even its upload: the call then gets `retries`
    * more tries on other workers.
    */
-  async #attempt (execution: Execution, retries: number): Promise<unknown> {
-    const { method, args, context, uploadComplete, uploadHold } = execution
-    let retry!: (outcome: Promise<unknown>) => void
-    // This try is over and its bridge must not answer for the call (a dead port would read as an abandoned call).
-    let retrying = false
-    const retried = new Promise<unknown>((resolve) => { retry = resolve })
-    const { port1, port2 } = new MessageChannel()
-    const bridge = new CallBridge(port1, context)
-    const taskArgs = bridge.encodeArgs(args)
-    // Until the method runs on a worker nobody reads the upload: waiting for a lane or in the pool's queue is the
+  async #attempt (execution: Execution, retries: number): Promise<Outcome> {
+    const { method, params, files, context, uploadComplete, uploadHold } = execution
+    const bridge = new CallBridge(this.#nextCall++, context, files)
+    const slot = this.#board.take()
+    if (slot === undefined) {
+      bridge.taskEnded()
+      throw new RpcError(ErrorCode.OVERLOADED, `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`)
+    }
+    const startOf = (): { threadId: number, at: number } | undefined => this.#board.startOf(slot)
+    // Until the method runs on a worker nobody reads its files: waiting for a lane or in the pool's queue is the
     // server's doing, not the client stalling.
-    uploadHold?.pause()
-    // The start and the task's end arrive on different ports, so either may come first: count once, uncount once.
-    let busyOn: number | undefined
-    let taskOver = false
-    void bridge.started.then(() => {
-      uploadHold?.resume()
-      if (!taskOver && bridge.threadId !== undefined) this.#countBusy(busyOn = bridge.threadId, 1)
-    }, () => uploadHold?.resume())
+    const hold = bridge.hasFiles ? uploadHold : undefined
+    hold?.pause()
     let release = (): void => {}
     if (bridge.hasFiles) {
       try {
         release = await this.#lanes.acquire(context.signal)
       } catch (err) {
-        // Refused or aborted while waiting for a lane: the channel never reached a worker, and an open port with a
-        // listener would keep the process alive.
-        port1.close()
-        port2.close()
-        uploadHold?.resume()
+        // Refused or aborted while waiting for a lane: the call never reached a worker.
+        this.#board.release(slot)
+        bridge.taskEnded(err instanceof RpcError ? err : new RpcError(ErrorCode.ABORTED, 'the call was aborted'))
+        hold?.resume()
         throw err
       }
+      void bridge.started.then(() => hold?.resume())
     }
-    const terminate = new AbortController()
-    const shared = this.#callsPerWorker > 1
+    this.#calls.set(bridge.number, bridge)
     let stopReason: RpcError | undefined
     const stop = (reason: RpcError): void => {
       stopReason ??= reason
-      if (!shared) {
-        bridge.fail(reason)
-        terminate.abort(reason)
-      } else if (bridge.threadId !== undefined) {
-        // The call is answered once the pool has seen the thread exit (the task then fails with stopReason), so the
-        // next call cannot be handed to the dying worker.
-        this.#terminateThread(bridge.threadId)
-      } else {
-        bridge.fail(reason)
-        bridge.abort(reason)
-      }
+      this.#broadcastAbort(bridge.number, reason)
+      const thread = startOf()?.threadId
+      // With one call per worker the call is answered at once and its thread terminated. A worker that runs other
+      // calls too is terminated first and the call answered once the pool has seen the thread exit (the task then
+      // fails with stopReason), so the next call cannot be handed to the dying worker. A call still on its way to a
+      // worker is answered now; the worker it reaches drops it (it heard the abort).
+      if (thread === undefined || !this.#shared) bridge.fail(reason)
+      if (thread !== undefined) this.#terminateThread(thread, true)
     }
-    let timer: NodeJS.Timeout | undefined
-    let finished = false
-    const startTimeout = (): void => {
-      if (this.#callTimeout > 0 && !terminate.signal.aborted && !finished) {
-        timer = setTimeout(() => stop(new RpcError(ErrorCode.CALL_TIMEOUT,
-          `the method ran longer than ${this.#callTimeout} ms after its upload completed; its worker was stopped`)), this.#callTimeout)
-      }
-    }
-    // The method's time starts once it runs on a worker and has its whole upload: waiting in the pool's queue (behind
-    // busy workers, or for a replaced worker to boot) or for the client's bytes is not the method hanging.
-    void Promise.all([uploadComplete, bridge.started]).then(startTimeout, () => {})
-    let grace: NodeJS.Timeout | undefined
+    const watch = new CallWatch(this.#limits, () => startOf()?.at, stop)
+    void uploadComplete.then(() => watch.uploadComplete(), () => {})
+    const signal = context.signal
     const onAbort = (): void => {
-      const reason = context.signal.reason instanceof RpcError
-        ? context.signal.reason
-        : new RpcError(ErrorCode.ABORTED, 'the call was aborted')
-      bridge.abort(reason)
-      grace = setTimeout(() => stop(reason), this.#abortGrace)
+      const reason = signal.reason instanceof RpcError ? signal.reason : new RpcError(ErrorCode.ABORTED, 'the call was aborted')
+      this.#broadcastAbort(bridge.number, reason)
+      watch.aborted(reason)
     }
-    context.signal.addEventListener('abort', onAbort, { once: true })
-    // At shutdown the call only fails here, and close() then stops every worker with pool.destroy(). Stopping it through
-    // its abort signal instead would make piscina start a replacement worker when the stopped one's exit comes in,
-    // which can be after destroy() returned: a thread that outlives the pool.
+    signal.addEventListener('abort', onAbort, { once: true })
+    // At shutdown the call only fails here, and close() then stops every worker with pool.destroy(): terminating its
+    // thread instead would make piscina start a replacement worker when the stopped one's exit comes in, which can be
+    // after destroy() returned, a thread that outlives the pool.
     const cancel = (): void => bridge.fail(new RpcError(ErrorCode.SHUTTING_DOWN, 'the server shut down before the call finished'))
     let taskSettled!: () => void
     this.#running.set(cancel, new Promise<void>((resolve) => { taskSettled = resolve }))
 
     const task: CallTask = {
+      call: bridge.number,
+      slot,
       method,
-      args: taskArgs,
-      filePlaces: bridge.filePlaces,
-      fileFields: bridge.fileFields,
-      fileInfos: bridge.fileInfos,
+      params,
+      ...(bridge.filesTask === undefined ? {} : { files: bridge.filesTask }),
       context: { method: context.method, id: context.id, headers: context.headers, remoteAddress: context.remoteAddress, logLevel: context.log.level },
-      port: port2,
       exposeErrors: this.#exposeErrors,
-      shared
+      shared: this.#shared
     }
-    // piscina gives a task that has an abort signal a worker of its own, so with several calls per worker a stuck
-    // call is stopped by terminating its thread (taking that worker's other calls with it: the price of density).
-    const done = this.#pool.run(task, shared ? { transferList: [port2] } : { transferList: [port2], signal: terminate.signal })
-    // piscina bounds its queue by maxQueue only for tasks without an abort signal (it parks the others in a side queue
-    // it never bounds), and every task here has one: it is how a hung worker is stopped. So the bound is kept here:
-    // a task that went into the queue past maxQueue is taken out again at once.
-    if (this.#pool.queueSize > this.#pool.options.maxQueue) {
-      stop(new RpcError(ErrorCode.OVERLOADED,
-        `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`))
-      port2.close()
-    }
-    done.catch((err: unknown) => {
-      const retiring = retiringThread(err)
-      if (retiring !== undefined) {
-        this.#retiring.add(retiring)
-        this.#endIfRetiredAndIdle(retiring)
-      }
-      if (retries > 0 && bridge.threadId === undefined && stopReason === undefined && !context.signal.aborted &&
-        (retiring !== undefined || isWorkerExit(err))) {
-        uploadHold?.resume()
-        retrying = true
+    let retried: Promise<Outcome> | undefined
+    const done = this.#pool.run(task, bridge.filesTask === undefined ? {} : { transferList: [bridge.filesTask.port] }) as Promise<WireOutcome | undefined>
+    const ended = done.then((outcome) => {
+      if (outcome !== undefined) bridge.receive({ t: 'outcome', outcome })
+      bridge.taskEnded()
+    }, (err: unknown) => {
+      const started = startOf() !== undefined
+      if (retries > 0 && !started && stopReason === undefined && !signal.aborted && (isRetiring(err) || isWorkerExit(err))) {
+        hold?.resume()
         // A moment for the pool to replace the worker that left, rather than hand the call to the next one leaving.
-        retry(new Promise((resolve) => setTimeout(resolve, 2)).then(async () => await this.#attempt(execution, retries - 1)))
+        retried = new Promise((resolve) => setTimeout(resolve, 2)).then(async () => await this.#attempt(execution, retries - 1))
         return
       }
-      bridge.fail(stopReason ?? poolErrorToRpc(err, this.#pool.options.maxQueue))
+      bridge.taskEnded(stopReason ?? poolErrorToRpc(err, this.#pool.options.maxQueue))
+    }).finally(() => {
+      watch.end()
+      signal.removeEventListener('abort', onAbort)
+      this.#board.release(slot)
+      // The outcome report may come after the task's end (they travel on different ports): the call stays reachable
+      // until it has its outcome.
+      void bridge.outcome.then(() => this.#calls.delete(bridge.number))
+      this.#running.delete(cancel)
+      taskSettled()
+      release()
     })
-      .finally(() => {
-        finished = true
-        clearTimeout(timer)
-        clearTimeout(grace)
-        context.signal.removeEventListener('abort', onAbort)
-        this.#running.delete(cancel)
-        taskSettled()
-        // port1 is left open: the worker closes the channel after its last message, and closing it here could drop
-        // an outcome still in flight (the task's own completion travels on another port).
-        release()
-        taskOver = true
-        if (busyOn !== undefined) this.#countBusy(busyOn, -1)
-        if (!retrying) bridge.taskEnded()
-      })
-    return await Promise.race([bridge.outcome, retried])
+    return await Promise.race([bridge.outcome, ended.then(async () => await (retried ?? bridge.outcome))])
   }
 
-  #terminateThread (threadId: number): void {
+  /** Tells every worker that a call was aborted: the one running it aborts its method, the others drop it if it comes. */
+  #broadcastAbort (call: number, reason: RpcError): void {
+    this.#control.postMessage({ t: 'abort', call, error: reason.toJSON() } satisfies Control)
+  }
+
+  /**
+   * Terminates a thread; the pool replaces it once it has exited. A thread stopped in the middle of a call (`stuck`)
+   * may not exit for a long time (a method stuck in native code ignores termination for as long as it is stuck): it
+   * counts as lingering from now on, so that such threads cannot pile up.
+   */
+  #terminateThread (threadId: number, stuck = false): void {
     for (const worker of this.#pool.threads) {
-      if (worker.threadId === threadId) void worker.terminate()
+      if (worker.threadId !== threadId) continue
+      if (stuck && this.#tracked.has(worker)) this.#lingering.add(worker)
+      void worker.terminate()
     }
   }
 
@@ -372,15 +346,14 @@ export class WorkerExecutor implements Executor {
     }
     clearTimeout(timer)
     for (const cancel of [...this.#running.keys()]) cancel()
-    this.#faults.close()
+    this.#control.close()
     await this.#pool.destroy()
   }
 }
 
-/** The thread of a worker that refused a call because it is leaving the pool, if `err` says so. */
-function retiringThread (err: unknown): number | undefined {
-  if (!(err instanceof Error) || !err.message.startsWith(RETIRING)) return undefined
-  return Number(err.message.slice(RETIRING.length))
+/** Whether `err` is a worker's refusal of a call because it is leaving the pool. */
+function isRetiring (err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith(RETIRING)
 }
 
 function isWorkerExit (err: unknown): boolean {
