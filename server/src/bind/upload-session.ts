@@ -155,8 +155,12 @@ export class UploadSession implements SlotOwner {
 
   /** Removes every spool file; readers still reading from one fail. Safe to call more than once. */
   cleanup (): void {
-    const over = this.#failure ?? new RpcError(ErrorCode.ABORTED, 'the request is over: its files can no longer be read')
-    for (const slot of this.#allSlots()) slot.close(over)
+    // Made only for a call that had files: an Error (its stack captured) per request is a measurable cost.
+    let over = this.#failure
+    for (const slot of this.#allSlots()) {
+      over ??= new RpcError(ErrorCode.ABORTED, 'the request is over: its files can no longer be read')
+      slot.close(over)
+    }
     for (const spool of this.#spools) spool.destroy()
     this.#spools.clear()
   }

@@ -8,6 +8,7 @@ import type { RpcError } from '@formcall/spec'
 export class CallAbort {
   #controller: AbortController | undefined
   #reason: RpcError | undefined
+  #listeners: Array<(reason: RpcError) => void> | undefined
 
   /** Whether the call was aborted. */
   get aborted (): boolean { return this.#reason !== undefined }
@@ -23,10 +24,28 @@ export class CallAbort {
     return this.#controller.signal
   }
 
+  /**
+   * Calls `listener` once the call is aborted (at once if it is), without making the signal; returns the way to stop
+   * listening.
+   */
+  onAbort (listener: (reason: RpcError) => void): () => void {
+    if (this.#reason !== undefined) {
+      listener(this.#reason)
+      return () => {}
+    }
+    const listeners = (this.#listeners ??= [])
+    listeners.push(listener)
+    return () => {
+      const at = listeners.indexOf(listener)
+      if (at >= 0) listeners.splice(at, 1)
+    }
+  }
+
   /** Aborts the call; only the first reason counts. */
   abort (reason: RpcError): void {
     if (this.#reason !== undefined) return
     this.#reason = reason
     this.#controller?.abort(reason)
+    for (const listener of this.#listeners?.splice(0) ?? []) listener(reason)
   }
 }

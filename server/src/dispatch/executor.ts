@@ -1,3 +1,4 @@
+import type { RpcError } from '@formcall/spec'
 import type { UploadedFile, UploadedFiles } from '../bind/uploaded-file.js'
 import type { CallContext } from './call-context.js'
 import type { Outcome } from './outcome.js'
@@ -17,6 +18,12 @@ export interface Execution {
   readonly files: ReadonlyMap<string, UploadedFile | UploadedFiles>
   /** What the method's {@link callContext} returns while it runs. */
   readonly context: CallContext
+  /**
+   * Hears the call's abort without making `context.signal` (an AbortSignal per call is a measurable cost): calls the
+   * listener once the call is aborted, with the reason; returns the way to stop listening. Absent for executions
+   * made elsewhere than formcall's own HTTP handlers: use `context.signal` then.
+   */
+  readonly onAbort?: (listener: (reason: RpcError) => void) => () => void
   /**
    * Settles when the request body is complete (at once for calls without parts). The call timeout counts from here,
    * so a long upload that the method is reading is not mistaken for a hung method.

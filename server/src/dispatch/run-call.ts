@@ -77,6 +77,7 @@ export async function runCall (run: CallRun): Promise<Outcome> {
       params: call.args,
       files,
       context,
+      onAbort: (listener) => abort.onAbort(listener),
       uploadComplete: run.uploadComplete ?? UPLOAD_COMPLETE,
       ...(run.uploadHold === undefined ? {} : { uploadHold: run.uploadHold })
     })

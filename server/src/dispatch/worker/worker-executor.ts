@@ -262,13 +262,14 @@ export class WorkerExecutor implements Executor {
     }
     const watch = new CallWatch(this.#limits, () => startOf()?.at, stop)
     void uploadComplete.then(() => watch.uploadComplete(), () => {})
-    const signal = context.signal
-    const onAbort = (): void => {
-      const reason = signal.reason instanceof RpcError ? signal.reason : new RpcError(ErrorCode.ABORTED, 'the call was aborted')
-      this.#broadcastAbort(bridge.number, reason)
-      watch.aborted(reason)
+    let aborted = false
+    const onAbort = (reason: unknown): void => {
+      aborted = true
+      const error = reason instanceof RpcError ? reason : new RpcError(ErrorCode.ABORTED, 'the call was aborted')
+      this.#broadcastAbort(bridge.number, error)
+      watch.aborted(error)
     }
-    signal.addEventListener('abort', onAbort, { once: true })
+    const stopListening = listenForAbort(execution, onAbort)
     // At shutdown the call only fails here, and close() then stops every worker with pool.destroy(): terminating its
     // thread instead would make piscina start a replacement worker when the stopped one's exit comes in, which can be
     // after destroy() returned, a thread that outlives the pool.
@@ -293,7 +294,7 @@ export class WorkerExecutor implements Executor {
       bridge.taskEnded()
     }, (err: unknown) => {
       const started = startOf() !== undefined
-      if (retries > 0 && !started && stopReason === undefined && !signal.aborted && (isRetiring(err) || isWorkerExit(err))) {
+      if (retries > 0 && !started && stopReason === undefined && !aborted && (isRetiring(err) || isWorkerExit(err))) {
         hold?.resume()
         // A moment for the pool to replace the worker that left, rather than hand the call to the next one leaving.
         retried = new Promise((resolve) => setTimeout(resolve, 2)).then(async () => await this.#attempt(execution, retries - 1))
@@ -302,7 +303,7 @@ export class WorkerExecutor implements Executor {
       bridge.taskEnded(stopReason ?? poolErrorToRpc(err, this.#pool.options.maxQueue))
     }).finally(() => {
       watch.end()
-      signal.removeEventListener('abort', onAbort)
+      stopListening()
       this.#board.release(slot)
       // The outcome report may come after the task's end (they travel on different ports): the call stays reachable
       // until it has its outcome.
@@ -349,6 +350,15 @@ export class WorkerExecutor implements Executor {
     this.#control.close()
     await this.#pool.destroy()
   }
+}
+
+/** Calls `listener` with the reason once the call is aborted; returns the way to stop listening. */
+function listenForAbort (execution: Execution, listener: (reason: unknown) => void): () => void {
+  if (execution.onAbort !== undefined) return execution.onAbort(listener)
+  const { signal } = execution.context
+  const onAbort = (): void => listener(signal.reason)
+  signal.addEventListener('abort', onAbort, { once: true })
+  return () => signal.removeEventListener('abort', onAbort)
 }
 
 /** Whether `err` is a worker's refusal of a call because it is leaving the pool. */
