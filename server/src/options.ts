@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BeforeCallHook } from './dispatch/call-context.js'
 import type { Executor } from './dispatch/executor.js'
 import type { MethodsObject } from './dispatch/resolve-method.js'
-import type { RecyclePolicy } from './dispatch/worker/messages.js'
+import type { WorkerPoolOptions } from './dispatch/worker/worker-executor.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -52,7 +52,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
  * const options: FormcallOptions = { methods, prefix: '/api', limits: { fileSize: 20 * 2 ** 30 } }
  * ```
  */
-export interface FormcallOptions {
+/** The pool options the plugin passes on to its WorkerExecutor, documented (and defaulted) there once. */
+export const POOL_OPTIONS = ['workers', 'maxQueue', 'callTimeout', 'maxHeapMb', 'callsPerWorker', 'recycle'] as const
+
+/** Options of the plugin; the worker pool's (`workers`, `maxQueue`, …) are those of {@link WorkerPoolOptions}. */
+export interface FormcallOptions extends Pick<WorkerPoolOptions, (typeof POOL_OPTIONS)[number]> {
   /** The methods object: functions are methods, nested plain objects are namespaces. */
   methods?: MethodsObject
   /** Path of the endpoint. Default `/rpc`. */
@@ -100,22 +104,6 @@ export interface FormcallOptions {
    * `inline`: in the server's thread; fastest, for tests and trusted code. `methods` objects always run inline.
    */
   isolation?: 'worker' | 'inline'
-  /** Worker threads (worker isolation). Default max(8, 4 × cores). */
-  workers?: number
-  /** Calls waiting for a worker before new ones get OVERLOADED (503, with Retry-After). Default: max(1024, 64 × workers): a queued call costs a few hundred bytes, and a full default batch (100 calls) or a few hundred concurrent clients must not be refused. */
-  maxQueue?: number
-  /** Milliseconds a method may run after its upload is complete before its worker is stopped. Default 60 000. */
-  callTimeout?: number
-  /** Heap limit per worker, in MiB. Default 512. */
-  maxHeapMb?: number
-  /** Calls one worker runs at once; above 1 trades isolation for density, for trusted I/O-bound code. Default 1. */
-  callsPerWorker?: number
-  /**
-   * When a worker leaves the pool between calls (worker isolation): `after-errors` (default), `after-leftovers` (also
-   * after a call that left timers, sockets or handles running) or `after-every-call`. See the README's isolation
-   * section for what each costs.
-   */
-  recycle?: RecyclePolicy
   /**
    * The window, in milliseconds, over which an upload must keep moving: one that sends nothing (or less than
    * `minUploadRate` allows) for a whole window fails with UPLOAD_STALLED (408). Time the call waits for a worker is

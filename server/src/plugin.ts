@@ -2,9 +2,9 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsy
 import type { Readable } from 'node:stream'
 import fp from 'fastify-plugin'
 import { CALL_FIELD_NAMES, ErrorCode, RpcError } from '@formcall/spec'
-import { resolveOptions, type FormcallOptions } from './options.js'
+import { POOL_OPTIONS, resolveOptions, type FormcallOptions } from './options.js'
 import { InlineExecutor } from './dispatch/inline-executor.js'
-import { WorkerExecutor } from './dispatch/worker/worker-executor.js'
+import { WorkerExecutor, type WorkerPoolOptions } from './dispatch/worker/worker-executor.js'
 import { loadMethods } from './load-methods.js'
 import type { Executor } from './dispatch/executor.js'
 import { limitError } from './parse/multipart-errors.js'
@@ -182,27 +182,13 @@ async function chooseExecutor (options: FormcallOptions, log: FastifyBaseLogger)
     if (methodsModule === undefined) {
       throw new TypeError('isolation "worker" needs `methodsModule` (a path or URL each worker imports); a `methods` object cannot cross threads')
     }
-    return new WorkerExecutor({
-      methodsModule,
-      ...definedOnly({
-        workers: options.workers,
-        maxQueue: options.maxQueue,
-        callTimeout: options.callTimeout,
-        maxHeapMb: options.maxHeapMb,
-        callsPerWorker: options.callsPerWorker,
-        exposeErrors: options.exposeErrors,
-        recycle: options.recycle
-      }),
-      log
-    })
+    const pool: Partial<WorkerPoolOptions> = {}
+    for (const key of POOL_OPTIONS) if (options[key] !== undefined) Object.assign(pool, { [key]: options[key] })
+    return new WorkerExecutor({ ...pool, methodsModule, exposeErrors: options.exposeErrors ?? false, log })
   }
   if (methods !== undefined) return new InlineExecutor(methods)
   if (methodsModule !== undefined) return new InlineExecutor(await loadMethods(String(methodsModule)))
   throw new TypeError('formcall needs `methods` (an object of functions), `methodsModule` (a module path) or an `executor`')
-}
-
-function definedOnly<T extends Record<string, unknown>> (values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> }
 }
 
 function firstOf (params: URLSearchParams, names: readonly string[]): string | undefined {

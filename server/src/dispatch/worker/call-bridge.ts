@@ -110,6 +110,15 @@ export class CallBridge {
     }, OUTCOME_AFTER_TASK_MS).unref()
   }
 
+  /**
+   * Tells the worker the call was aborted, down the call's port when it has one: ahead of the file failures the abort
+   * causes, so the method's signal has fired when its streams fail. (Every worker also hears it on the pool's control
+   * channel, which reaches a call without files, or one not yet started.)
+   */
+  abort (reason: RpcError): void {
+    this.#post({ t: 'abort', error: reason.toJSON() })
+  }
+
   /** The call failed on the main side (crash, timeout, shutdown): its outcome is this error, a running download errors. */
   fail (err: RpcError): void {
     for (const sender of this.#senders.values()) sender.cancel()

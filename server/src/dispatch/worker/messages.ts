@@ -12,6 +12,7 @@
  *   costs no channel at all.
  * - Aborts go to every worker on one BroadcastChannel ({@link Control}): rare, and a worker must also learn of a call
  *   aborted before it reached it.
+ * - File bytes, both ways, move in batches under credit flow control (credit-flow.ts).
  * - A download gets a channel of its own, made by the worker and handed up with the outcome ({@link DownloadToMain},
  *   {@link DownloadToWorker}).
  */
@@ -19,11 +20,6 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { MessagePort } from 'node:worker_threads'
 import type { CallId, ErrorObject } from '@formcall/spec'
 import type { FileInfo } from '../../bind/uploaded-file.js'
-
-/** Chunks the sender may have in flight before it waits for an ack. */
-export const CREDIT_WINDOW = 16
-/** The receiver acks every this many chunks it handed on. */
-export const ACK_EVERY = 8
 
 /** `workerData` of every pool worker. */
 export interface StartupData {
@@ -128,6 +124,8 @@ export type MainToWorker =
   | { t: 'item', list: number, file: number, info: FileInfo }
   | { t: 'items-end', list: number }
   | { t: 'items-fail', list: number, error: ErrorObject }
+  /** The call was aborted; sent down the port too, so the worker hears it before the failures of the files it causes. */
+  | { t: 'abort', error: ErrorObject }
 
 /**
  * Messages from the main thread to every worker: a call was aborted. The worker running it aborts its method; the
@@ -150,12 +148,4 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 /** Whether a message up a worker's `parentPort` is a {@link PoolNotice} rather than about a call. */
 export function isPoolNotice (message: WorkerToMain | PoolNotice): message is PoolNotice {
   return message.t === 'fault' || message.t === 'retire'
-}
-
-/**
- * A copy of `chunk` in its own ArrayBuffer, ready to transfer. Posting a Buffer view directly would clone its whole
- * backing ArrayBuffer, which for parser and socket chunks is a shared pool many times the chunk's size.
- */
-export function ownCopy (chunk: Uint8Array): Uint8Array {
-  return new Uint8Array(chunk)
 }

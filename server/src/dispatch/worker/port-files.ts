@@ -19,9 +19,13 @@ export class PortFiles implements FileBinder {
   readonly #lists = new Map<number, PortFileList>()
   #failure: Error | undefined
 
-  constructor (task: FilesTask, report: (report: CallReport) => void) {
+  readonly #onAbort: (reason: RpcError) => void
+
+  /** `onAbort` hears an abort that came down the port (before the file failures it causes). */
+  constructor (task: FilesTask, report: (report: CallReport) => void, onAbort: (reason: RpcError) => void = () => {}) {
     this.#task = task
     this.#report = report
+    this.#onAbort = onAbort
     task.file.forEach((part, index) => this.#index.set(part, index))
     task.port.on('message', (message: MainToWorker) => this.#receive(message))
   }
@@ -72,6 +76,7 @@ export class PortFiles implements FileBinder {
       case 'item': this.#lists.get(message.list)?.item(message.file, message.info); break
       case 'items-end': this.#lists.get(message.list)?.end(); break
       case 'items-fail': this.#lists.get(message.list)?.fail(RpcError.fromJSON(message.error)); break
+      case 'abort': this.#onAbort(RpcError.fromJSON(message.error)); break
     }
   }
 }

@@ -174,7 +174,7 @@ class WorkerCall {
   constructor (task: CallTask) {
     this.number = task.call
     this.#task = task
-    this.#files = task.files === undefined ? undefined : new PortFiles(task.files, (report) => this.report(report))
+    this.#files = task.files === undefined ? undefined : new PortFiles(task.files, (report) => this.report(report), (reason) => this.abort(reason))
   }
 
   /** Tells the main thread something about this call. */

@@ -266,6 +266,7 @@ export class WorkerExecutor implements Executor {
     const onAbort = (reason: unknown): void => {
       aborted = true
       const error = reason instanceof RpcError ? reason : new RpcError(ErrorCode.ABORTED, 'the call was aborted')
+      bridge.abort(error)
       this.#broadcastAbort(bridge.number, error)
       watch.aborted(error)
     }
