@@ -107,11 +107,12 @@ export type CallReport =
 export type WorkerToMain = { call: number } & CallReport
 
 /**
- * What a worker tells the pool beside its calls, up the same `parentPort`: an error no running call owned (`fault`),
- * or that it should leave the pool (`retire`). A worker does not exit by itself: a result it posted just before could
+ * What a worker tells the pool beside its calls, up the same `parentPort`: that it loaded the methods module and takes
+ * calls (`booted`), an error no running call owned (`fault`), or that it should leave the pool (`retire`). A worker does not exit by itself: a result it posted just before could
  * be lost, so the pool terminates it once no call of it is running.
  */
 export type PoolNotice =
+  | { t: 'booted', threadId: number }
   | { t: 'fault', threadId: number, method: string | undefined, error: ErrorObject }
   | { t: 'retire', threadId: number }
 
@@ -147,5 +148,5 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 
 /** Whether a message up a worker's `parentPort` is a {@link PoolNotice} rather than about a call. */
 export function isPoolNotice (message: WorkerToMain | PoolNotice): message is PoolNotice {
-  return message.t === 'fault' || message.t === 'retire'
+  return message.t === 'fault' || message.t === 'retire' || message.t === 'booted'
 }

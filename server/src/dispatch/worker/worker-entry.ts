@@ -152,6 +152,7 @@ function leftBehind (before: Map<string, number>, after: Map<string, number>): b
 // not as a stray error.
 const methods = methodsOf(await importModule(methodsModule)) as MethodsObject
 const life = new WorkerLife(recycle, control)
+notify({ t: 'booted', threadId })
 
 /**
  * Runs one call; the piscina task settles when the worker is free again (after any download is sent), with the call's

@@ -58,6 +58,8 @@ export interface WorkerPoolOptions {
  * nothing of the call's upload; the bound only stops a pool whose workers keep dying at boot from looping forever.
  */
 const MAX_RETRIES = 64
+/** How long start() waits for the whole pool to boot before it lets the server listen anyway. */
+const BOOT_WAIT_MS = 30_000
 const WORKER_BOOT = new URL('./worker-boot.mjs', import.meta.url)
 // The compiled worker-entry.js beside this file in a package; its TypeScript source inside formcall's repository.
 const WORKER_ENTRY = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
@@ -95,6 +97,9 @@ export class WorkerExecutor implements Executor {
   readonly #tracked = new WeakSet<Worker>()
   /** Where workers note which calls started, and on which thread. */
   readonly #board: StartBoard
+  /** Workers that loaded the methods module, since the pool started (replacements included). */
+  #booted = 0
+  #onBoot: (() => void) | undefined
 
   constructor (options: WorkerPoolOptions) {
     const workers = options.workers ?? Math.max(8, 4 * availableParallelism())
@@ -140,6 +145,11 @@ export class WorkerExecutor implements Executor {
     this.#pool.on('message', (message: WorkerToMain | PoolNotice) => {
       if (!isPoolNotice(message)) {
         this.#calls.get(message.call)?.receive(message)
+        return
+      }
+      if (message.t === 'booted') {
+        this.#booted++
+        this.#onBoot?.()
         return
       }
       if (message.t === 'retire') {
@@ -190,6 +200,25 @@ export class WorkerExecutor implements Executor {
     if (names.length === 0) await this.#pool.destroy()
     assertExportsMethods(names, this.#methodsModule)
     this.#methods = new Set(names)
+    await this.#allBooted()
+  }
+
+  /**
+   * Resolves once every worker of the pool has loaded the methods module, so a server that listens has its whole pool
+   * ready: the first calls do not wait for workers still booting, and the memory the pool takes is taken. Bounded:
+   * a worker that cannot boot is the pool's to replace, not a reason to never listen.
+   */
+  async #allBooted (): Promise<void> {
+    if (this.#booted >= this.#workers) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, BOOT_WAIT_MS)
+      this.#onBoot = () => {
+        if (this.#booted < this.#workers) return
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    this.#onBoot = undefined
   }
 
   /** The callable method names, once started. */
@@ -224,12 +253,6 @@ export class WorkerExecutor implements Executor {
   async #attempt (execution: Execution, retries: number): Promise<Outcome> {
     const { method, params, files, context, uploadComplete, uploadHold } = execution
     const bridge = new CallBridge(this.#nextCall++, context, files)
-    const slot = this.#board.take()
-    if (slot === undefined) {
-      bridge.taskEnded()
-      throw new RpcError(ErrorCode.OVERLOADED, `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`)
-    }
-    const startOf = (): { threadId: number, at: number } | undefined => this.#board.startOf(slot)
     // Until the method runs on a worker nobody reads its files: waiting for a lane or in the pool's queue is the
     // server's doing, not the client stalling.
     const hold = bridge.hasFiles ? uploadHold : undefined
@@ -240,13 +263,21 @@ export class WorkerExecutor implements Executor {
         release = await this.#lanes.acquire(context.signal)
       } catch (err) {
         // Refused or aborted while waiting for a lane: the call never reached a worker.
-        this.#board.release(slot)
         bridge.taskEnded(err instanceof RpcError ? err : new RpcError(ErrorCode.ABORTED, 'the call was aborted'))
         hold?.resume()
         throw err
       }
       void bridge.started.then(() => hold?.resume())
     }
+    // Taken once the call goes to the pool: the board has a slot for every call running or in the pool's queue.
+    const slot = this.#board.take()
+    if (slot === undefined) {
+      release()
+      hold?.resume()
+      bridge.taskEnded()
+      throw new RpcError(ErrorCode.OVERLOADED, `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`)
+    }
+    const startOf = (): { threadId: number, at: number } | undefined => this.#board.startOf(slot)
     this.#calls.set(bridge.number, bridge)
     let stopReason: RpcError | undefined
     const stop = (reason: RpcError): void => {
