@@ -349,7 +349,11 @@ export class WorkerExecutor implements Executor {
 
   /** Tells every worker that a call was aborted: the one running it aborts its method, the others drop it if it comes. */
   #broadcastAbort (call: number, reason: RpcError): void {
-    this.#control.postMessage({ t: 'abort', call, error: reason.toJSON() } satisfies Control)
+    try {
+      this.#control.postMessage({ t: 'abort', call, error: reason.toJSON() } satisfies Control)
+    } catch {
+      // The pool is closed (its workers are gone or going): nobody is left to tell.
+    }
   }
 
   /**
