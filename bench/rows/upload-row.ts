@@ -1,7 +1,7 @@
 import { BenchChild } from '../support/child-process.js'
 import { uploadFraming } from '../support/generated-upload.js'
 import type { CpuTime, StatsReply, UploadJob } from '../support/messages.js'
-import { readRss, RssSampler } from '../support/rss-sampler.js'
+import { RssSampler, settledRss } from '../support/rss-sampler.js'
 import type { BenchSettings } from '../support/settings.js'
 
 /** One upload row: which server, fed by which load client. */
@@ -115,7 +115,7 @@ export class UploadRow {
       this.#server = server
       const ready = await server.next('ready', 30_000)
       if (ready.type !== 'ready') throw new Error(ready.reason)
-      this.#serverRssIdle = readRss(server.pid)
+      this.#serverRssIdle = await settledRss(server.pid)
       this.#job = {
         port: ready.port,
         path: '/rpc',

@@ -17,6 +17,29 @@ export function readRss (pid: number): number | null {
 }
 
 /**
+ * The RSS of `pid` once it has settled: sampled every 100 ms until it moved by less than 1 MiB over `quietMs`, or
+ * `maxMs` passed. A server that just said it listens may still be growing (worker threads warming up after their
+ * boot: ~100 MiB over the first second for a pool of 8); an upload's growth must not be charged with that.
+ */
+export async function settledRss (pid: number, quietMs = 1000, maxMs = 10_000): Promise<number | null> {
+  const started = Date.now()
+  let last = readRss(pid)
+  let quietSince = Date.now()
+  while (last !== null && Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const now = readRss(pid)
+    if (now === null) return last
+    if (Math.abs(now - last) >= 2 ** 20) {
+      last = now
+      quietSince = Date.now()
+    } else if (Date.now() - quietSince >= quietMs) {
+      return now
+    }
+  }
+  return last
+}
+
+/**
  * Samples the RSS of some processes every `intervalMs` and keeps each one's peak. Sampling misses spikes shorter
  * than the interval; for the bench's long uploads the steady state is what matters.
  *
