@@ -272,10 +272,12 @@ export class WorkerExecutor implements Executor {
     // Taken once the call goes to the pool: the board has a slot for every call running or in the pool's queue.
     const slot = this.#board.take()
     if (slot === undefined) {
+      const overloaded = new RpcError(ErrorCode.OVERLOADED, `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`)
       release()
       hold?.resume()
-      bridge.taskEnded()
-      throw new RpcError(ErrorCode.OVERLOADED, `every worker is busy and ${this.#pool.options.maxQueue} calls are queued; retry later`)
+      // The call never reached a worker: its bridge lets go of its port, and is answered with the refusal.
+      bridge.taskEnded(overloaded)
+      throw overloaded
     }
     const startOf = (): { threadId: number, at: number } | undefined => this.#board.startOf(slot)
     this.#calls.set(bridge.number, bridge)
