@@ -221,12 +221,8 @@ class WorkerCall {
       if (this.#task.shared) await new Promise((resolve) => setImmediate(resolve))
       if (this.#abort.aborted) throw this.#abort.reason
       const { args } = bindPlaceholders(this.#task.params, this.#files)
-      const abort = this.#abort
-      const callContext = life.own({
-        ...context,
-        get signal () { return abort.signal },
-        log: new PortLogger((report) => this.report(report), context.logLevel)
-      }, this)
+      const callContext = life.own(new WorkerCallContext(context, this.#abort,
+        new PortLogger((report) => this.report(report), context.logLevel)), this)
       inMethod = true
       const value = await runInCallContext(callContext, () => fn(...args))
       inMethod = false
@@ -282,4 +278,29 @@ class WorkerCall {
     })
     port1.close()
   }
+}
+
+/**
+ * The context a method sees in a worker: the request's, as the main thread sent it, with this thread's abort and
+ * logger. A class, not an object literal with a `signal` getter: V8 gives every such literal a hidden class of its
+ * own, which keeps the call's objects alive past young-generation collections.
+ */
+class WorkerCallContext implements CallContext {
+  readonly method: string
+  readonly id: CallTask['context']['id']
+  readonly headers: CallTask['context']['headers']
+  readonly remoteAddress: string
+  readonly log: CallContext['log']
+  readonly #abort: CallAbort
+
+  constructor (context: CallTask['context'], abort: CallAbort, log: CallContext['log']) {
+    this.method = context.method
+    this.id = context.id
+    this.headers = context.headers
+    this.remoteAddress = context.remoteAddress
+    this.log = log
+    this.#abort = abort
+  }
+
+  get signal (): AbortSignal { return this.#abort.signal }
 }
