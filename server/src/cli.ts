@@ -6,7 +6,7 @@ import type { WorkerExecutor } from './dispatch/worker/worker-executor.js'
 import { createServer } from './create-server.js'
 import { loadMethods } from './load-methods.js'
 import { listMethods } from './dispatch/resolve-method.js'
-import { DEFAULT_LIMITS, type Limits } from './options.js'
+import { DEFAULT_LIMITS, type Limits, type UploadsOptions } from './options.js'
 
 const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -42,6 +42,12 @@ Options:
   --calls-per-worker N   concurrent calls per worker, for trusted I/O-bound code (default 1)
   --idle-upload-timeout MS  fail an upload that sends nothing for this long (default 30000; 0 = off)
   --min-upload-rate B    bytes per second an upload must average over each idle window (default 1024)
+  --uploads D            enable resumable uploads: a tus endpoint at <path>/uploads/ storing into directory D
+                         (private, 0700, created if missing) and the $upload placeholder. Upload tokens are made
+                         with a key kept in D, or with FORMCALL_UPLOAD_SECRET (32+ characters) when it is set
+  --upload-max-size B    the largest upload in bytes (default: the fileSize limit)
+  --upload-expire-after MS  delete uploads this long after their creation (default 86400000, 24 h)
+  --upload-delete-after-call  delete an upload once a call that bound it succeeded
   --log-level L          ${LOG_LEVELS.join(', ')} (default warn)
   -v, --version          print the version
   -h, --help             show this help`
@@ -79,6 +85,7 @@ export async function main (argv: string[]): Promise<void> {
   if (!values.path.startsWith('/')) throw new UsageError(`--path must start with "/", e.g. /rpc, got "${values.path}"`)
   const limits = parseLimits(values.limit)
   const trustProxy = values['trust-proxy'] === undefined ? undefined : parseTrustProxy(values['trust-proxy'])
+  const uploads = parseUploads(values)
   const pool = {
     ...optional('workers', values.workers, (value) => wholeNumber('--workers', value, 1)),
     ...optional('maxQueue', values['max-queue'], (value) => wholeNumber('--max-queue', value, 0)),
@@ -106,6 +113,7 @@ export async function main (argv: string[]): Promise<void> {
     ...(values['tmp-dir'] === undefined ? {} : { tmpDir: values['tmp-dir'] }),
     ...(values['spool-dir'] === undefined ? {} : { spoolDirectory: values['spool-dir'] }),
     ...(trustProxy === undefined ? {} : { trustProxy }),
+    ...(uploads === undefined ? {} : { uploads }),
     fastify: { logger: { level: logLevel } }
   })
   // Handlers go in before listening: a signal right after the address is printed must still shut down cleanly.
@@ -135,7 +143,8 @@ export async function main (argv: string[]): Promise<void> {
     throw new Error(listenFailure(err, values.host, port), { cause: err })
   }
   const names = methods === undefined ? (app.formcall.executor as WorkerExecutor).methodNames : listMethods(methods)
-  console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')})`)
+  const uploadsNote = uploads === undefined ? '' : `; resumable uploads at ${values.path === '/' ? '' : values.path}/uploads/`
+  console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')}${uploadsNote})`)
 }
 
 function parseCommandLine (argv: string[]) {
@@ -164,6 +173,10 @@ function parseCommandLine (argv: string[]) {
         'calls-per-worker': { type: 'string' },
         'idle-upload-timeout': { type: 'string' },
         'min-upload-rate': { type: 'string' },
+        uploads: { type: 'string' },
+        'upload-max-size': { type: 'string' },
+        'upload-expire-after': { type: 'string' },
+        'upload-delete-after-call': { type: 'boolean', default: false },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false }
       }
@@ -236,6 +249,34 @@ function isAddressOrRange (entry: string): boolean {
   // A prefix length, or an IPv4 netmask (proxy-addr takes 10.0.0.0/255.0.0.0 too).
   if (/^\d+$/.test(prefix)) return Number(prefix) <= (family === 4 ? 32 : 128)
   return family === 4 && isIP(prefix) === 4
+}
+
+/**
+ * The `--uploads` flags, or undefined without `--uploads`. The secret comes from the environment, not a flag: a
+ * command line is visible to every user of the machine (`ps`).
+ */
+function parseUploads (values: { uploads?: string | undefined, 'upload-max-size'?: string | undefined, 'upload-expire-after'?: string | undefined, 'upload-delete-after-call'?: boolean | undefined }): UploadsOptions | undefined {
+  const directory = values.uploads
+  if (directory === undefined) {
+    for (const flag of ['upload-max-size', 'upload-expire-after'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --uploads <dir>, which enables uploads`)
+    }
+    if (values['upload-delete-after-call'] === true) throw new UsageError('--upload-delete-after-call needs --uploads <dir>, which enables uploads')
+    return undefined
+  }
+  if (directory.trim() === '') throw new UsageError('--uploads must be a directory path: where uploads are stored')
+  const secret = process.env.FORMCALL_UPLOAD_SECRET
+  if (secret !== undefined && secret !== '' && secret.length < 32) {
+    throw new UsageError('FORMCALL_UPLOAD_SECRET must be at least 32 characters; make one with `openssl rand -hex 32`')
+  }
+  return {
+    directory,
+    ...optional('maxSize', values['upload-max-size'], (value) => wholeNumber('--upload-max-size', value, 1, Number.MAX_SAFE_INTEGER, ' (bytes)')),
+    ...optional('expireAfter', values['upload-expire-after'],
+      (value) => wholeNumber('--upload-expire-after', value, 1, Number.MAX_SAFE_INTEGER, ' milliseconds')),
+    ...(secret === undefined || secret === '' ? {} : { secret }),
+    ...(values['upload-delete-after-call'] === true ? { deleteAfterCall: true } : {})
+  }
 }
 
 function parseLimits (entries: readonly string[]): Partial<Limits> {

@@ -126,6 +126,67 @@ export interface FormcallOptions extends Pick<WorkerPoolOptions, (typeof POOL_OP
   shutdownTimeout?: number
   /** Runs methods; overrides `methods`, `methodsModule` and `isolation`. */
   executor?: Executor
+  /**
+   * Resumable uploads: a tus 1.0 endpoint at `<path>/uploads/` and the `{"$upload": id, "token": …}` placeholder that
+   * binds a finished upload to a call (PROTOCOL.md section 11). Off unless given.
+   */
+  uploads?: UploadsOptions
+}
+
+/**
+ * Options of the resumable-upload endpoint.
+ *
+ * @example
+ * ```ts
+ * const options: FormcallOptions = {
+ *   methods,
+ *   uploads: { directory: '/var/lib/app/uploads', maxSize: 20 * 2 ** 30, secret: process.env.UPLOAD_SECRET }
+ * }
+ * ```
+ */
+export interface UploadsOptions {
+  /**
+   * Where uploads are stored (each as `<id>` and `<id>.json`): created `0700` if missing, and refused at start unless
+   * it is a real directory of the server's user that no one else can enter. Instances that share it (one host) must
+   * share `secret` too.
+   */
+  directory: string
+  /** The largest upload, in bytes; a larger `Upload-Length` is refused with tus's 413. Default `limits.fileSize`. */
+  maxSize?: number
+  /**
+   * Milliseconds from an upload's creation after which it expires, finished or not: it can no longer be resumed
+   * (410) nor bound to a call (`-32018`), and a sweep deletes its bytes. Default 86 400 000 (24 h).
+   */
+  expireAfter?: number
+  /**
+   * Milliseconds between sweeps that delete expired uploads (one also runs at start). Default the smaller of
+   * `expireAfter` and one hour.
+   */
+  cleanupInterval?: number
+  /**
+   * The key upload tokens are made with (an HMAC of the upload id): at least 32 bytes, or a string of at least 32
+   * characters. Instances that share `directory` must share it, or a call on one cannot bind an upload made on
+   * another. Default: a random key kept in the directory (`.formcall-upload-secret`, `0600`), made at the first start,
+   * so tokens survive restarts and instances sharing the directory share the key without configuration; give one to
+   * keep the key out of the upload store (instances on several hosts, a store readable by backups).
+   */
+  secret?: string | Uint8Array
+  /**
+   * Delete an upload once a call that bound it has succeeded (returned a result or a download). Default `false`: the
+   * upload stays until it expires, so a client that lost the call's answer can call again without uploading again.
+   */
+  deleteAfterCall?: boolean
+}
+
+/** {@link UploadsOptions} after defaults are applied. */
+export interface ResolvedUploads {
+  directory: string
+  maxSize: number
+  expireAfter: number
+  cleanupInterval: number
+  /** Undefined: the endpoint makes a random one. */
+  secret: Uint8Array | undefined
+  deleteAfterCall: boolean
 }
 
 /** Options after defaults are applied. */
@@ -143,6 +204,8 @@ export interface ResolvedOptions {
   minUploadRate: number
   bodyTimeout: number
   shutdownTimeout: number
+  /** Resumable uploads, when enabled. */
+  uploads: ResolvedUploads | undefined
 }
 
 /** Applies defaults and checks values, failing at start-up rather than at the first call. */
@@ -172,8 +235,43 @@ export function resolveOptions (options: FormcallOptions): ResolvedOptions {
     idleUploadTimeout: options.idleUploadTimeout ?? 30_000,
     minUploadRate: options.minUploadRate ?? 1024,
     bodyTimeout: options.bodyTimeout ?? 30_000,
-    shutdownTimeout: options.shutdownTimeout ?? 10_000
+    shutdownTimeout: options.shutdownTimeout ?? 10_000,
+    uploads: options.uploads === undefined ? undefined : resolveUploads(options.uploads, limits)
   }
+}
+
+const MIN_SECRET_BYTES = 32
+/** setTimeout fires at once for a delay above 2^31 - 1 ms, so a longer sweep interval would mean a busy loop. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+function resolveUploads (options: UploadsOptions, limits: Limits): ResolvedUploads {
+  if (typeof options !== 'object' || options === null) throw new TypeError('uploads must be an object such as { directory: "/var/lib/app/uploads" }')
+  const { directory } = options
+  if (typeof directory !== 'string' || directory.trim() === '') {
+    throw new TypeError('uploads.directory must be a directory path: where the uploads are stored')
+  }
+  const positive = (name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
+    if (value === undefined) return fallback
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+      throw new TypeError(`uploads.${name} must be a whole number from 1 to ${max}, got ${String(value)}`)
+    }
+    return value
+  }
+  const maxSize = positive('maxSize', options.maxSize, limits.fileSize)
+  const expireAfter = positive('expireAfter', options.expireAfter, 24 * 60 * 60 * 1000)
+  const cleanupInterval = positive('cleanupInterval', options.cleanupInterval, Math.min(expireAfter, 60 * 60 * 1000, MAX_TIMER_MS), MAX_TIMER_MS)
+  let secret: Uint8Array | undefined
+  if (options.secret !== undefined) {
+    secret = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret
+    if (!(secret instanceof Uint8Array) || secret.byteLength < MIN_SECRET_BYTES) {
+      throw new TypeError(`uploads.secret must be at least ${MIN_SECRET_BYTES} bytes (or characters): it is the key of the ` +
+        'upload tokens; make one with `openssl rand -hex 32`')
+    }
+  }
+  if (options.deleteAfterCall !== undefined && typeof options.deleteAfterCall !== 'boolean') {
+    throw new TypeError(`uploads.deleteAfterCall must be true or false, got ${String(options.deleteAfterCall)}`)
+  }
+  return { directory, maxSize, expireAfter, cleanupInterval, secret, deleteAfterCall: options.deleteAfterCall ?? false }
 }
 
 /** The logger a method sees: Fastify's request logger. */

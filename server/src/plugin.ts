@@ -15,6 +15,8 @@ import { sendError } from './respond/send-outcome.js'
 import { DOWNLOAD_STORE, type DownloadStore } from './respond/send-download.js'
 import { toRpcError } from './dispatch/outcome.js'
 import { openSpoolDirectory } from './bind/spool-to-disk.js'
+import { ResumableUploads } from './uploads/resumable-uploads.js'
+import { UploadBindingExecutor } from './uploads/upload-binding-executor.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,23 +31,47 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
   // settings.tmpDir.
   const spool = await openSpoolDirectory(options)
   settings.tmpDir = spool.path
+  let uploads: ResumableUploads | undefined
   let executor: Executor
   try {
+    // Before any worker runs too: an unsafe upload directory stops the start.
+    if (settings.uploads !== undefined) uploads = await ResumableUploads.open(settings.uploads, fastify.log)
     executor = await chooseExecutor(options, fastify.log)
     await executor.start?.()
   } catch (err) {
+    await uploads?.close()
     await spool.close()
     throw err
   }
   // After the listener and the executor closed (preClose): no call is left to spool.
-  fastify.addHook('onClose', async () => await spool.close())
+  fastify.addHook('onClose', async () => {
+    await uploads?.close()
+    await spool.close()
+  })
   fastify.decorate('formcall', { path: settings.path, executor })
-  // Before the listener closes: running calls get `shutdownTimeout` to finish, new ones are refused.
-  fastify.addHook('preClose', async () => await executor.close(settings.shutdownTimeout))
+  // Before the listener closes: running calls get `shutdownTimeout` to finish, new ones are refused; uploads in
+  // progress are cut at once (their clients resume from what was stored), else the close would wait for their end.
+  fastify.addHook('preClose', async () => {
+    uploads?.cutTransfers()
+    await executor.close(settings.shutdownTimeout)
+  })
+  // What the call routes run calls on: with uploads, their `$upload` placeholders are bound (and checked) first.
+  const runner: Executor = uploads === undefined
+    ? executor
+    : new UploadBindingExecutor(executor, uploads, { maxUploads: settings.limits.files, deleteAfterCall: settings.uploads?.deleteAfterCall ?? false })
+  const origins = new OriginPolicy(settings.allowedOrigins, settings.allowedHosts)
+  // The tus endpoint at <path>/uploads/, in a scope of its own: the call scope's parsers and method checks are not its.
+  if (uploads !== undefined) {
+    const store = uploads
+    await fastify.register(async (scope: FastifyInstance) => store.mount(scope, {
+      path: settings.path,
+      origins,
+      pace: { window: settings.idleUploadTimeout, minRate: settings.minUploadRate }
+    }))
+  }
 
   // A child scope, so the content-type parsers and the error handler below apply to the formcall path only.
   await fastify.register(async (scope: FastifyInstance) => {
-    const origins = new OriginPolicy(settings.allowedOrigins, settings.allowedHosts)
     const { limits } = settings
     // Downloads of unknown size to HTTP/1.0 clients are stored whole first (send-download.ts), beside the spool files.
     scope.decorate(DOWNLOAD_STORE, { directory: settings.tmpDir, maxBytes: limits.fileSize } satisfies DownloadStore)
@@ -97,10 +123,10 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     })
 
     scope.post(settings.path, async (request, reply) => {
-      if (isMultipart(request)) return await handleMultipartCall(request, reply, { executor, settings })
+      if (isMultipart(request)) return await handleMultipartCall(request, reply, { executor: runner, settings })
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
       if (type === 'application/json') {
-        return await handleJsonCall(request, reply, request.body as string, { executor, settings, allowBatch: true })
+        return await handleJsonCall(request, reply, request.body as string, { executor: runner, settings, allowBatch: true })
       }
       if (type === 'application/x-www-form-urlencoded') {
         const form = request.body as URLSearchParams
@@ -109,7 +135,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST,
             'the urlencoded body has no "json" field; send json=<call>'))
         }
-        return await handleJsonCall(request, reply, text, { executor, settings, allowBatch: false })
+        return await handleJsonCall(request, reply, text, { executor: runner, settings, allowBatch: false })
       }
       return sendError(reply, null, new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         'the request has no body or no content type; send multipart/form-data, application/json or application/x-www-form-urlencoded'))
@@ -131,7 +157,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           if (Buffer.byteLength(text) > limits.callSize) {
             return sendError(reply, null, limitError('callSize', limits.callSize, 'the "json" query parameter'))
           }
-          return await handleJsonCall(request, reply, text, { executor, settings, allowBatch: false })
+          return await handleJsonCall(request, reply, text, { executor: runner, settings, allowBatch: false })
         }
         // Reached only by methods the onRequest hook let through; kept so every method has a clear answer.
         return notAllowed(request, reply)

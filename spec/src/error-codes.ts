@@ -36,7 +36,11 @@ export const ERROR_REGISTRY = {
   [-32012]: { name: 'FORBIDDEN', httpStatus: 403, message: 'The caller may not make this call' },
   [-32013]: { name: 'UPLOAD_STALLED', httpStatus: 408, transport: true, message: 'The upload stopped sending data' },
   [-32014]: { name: 'HTTP_METHOD_NOT_ALLOWED', httpStatus: 405, transport: true, message: 'This HTTP method is not accepted here' },
-  [-32015]: { name: 'SHUTTING_DOWN', httpStatus: 503, transport: true, message: 'The server is shutting down' }
+  [-32015]: { name: 'SHUTTING_DOWN', httpStatus: 503, transport: true, message: 'The server is shutting down' },
+  [-32016]: { name: 'UPLOAD_NOT_FOUND', httpStatus: 404, message: 'No upload has this id; upload the file again' },
+  [-32017]: { name: 'UPLOAD_INCOMPLETE', httpStatus: 409, message: 'The upload has not received all its bytes; resume it to its end, then call again' },
+  [-32018]: { name: 'UPLOAD_EXPIRED', httpStatus: 410, message: 'The upload expired; upload the file again' },
+  [-32019]: { name: 'UPLOAD_FORBIDDEN', httpStatus: 403, message: 'The upload\'s token is missing or wrong; send the Upload-Token returned when the upload was created' }
 } as const satisfies Record<number, { name: string; httpStatus: number; transport?: true; message: string }>
 
 /** A code in the registry. */

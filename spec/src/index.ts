@@ -25,8 +25,20 @@ export type {
   ErrorResponse,
   ResponseEnvelope
 } from './wire.js'
-export { FILE_KEY, FILES_KEY, KRPC_FILE_PREFIX, parsePlaceholder, filePlaceholder } from './placeholders.js'
-export type { Placeholder } from './placeholders.js'
+export {
+  FILE_KEY,
+  FILES_KEY,
+  KRPC_FILE_PREFIX,
+  parsePlaceholder,
+  filePlaceholder,
+  UPLOAD_KEY,
+  UPLOAD_TOKEN_KEY,
+  UPLOAD_TOKEN_HEADER,
+  UPLOADS_SUBPATH,
+  parseUploadPlaceholder,
+  uploadPlaceholder
+} from './placeholders.js'
+export type { Placeholder, UploadPlaceholder } from './placeholders.js'
 export { FILE_BRAND, FILES_BRAND, DOWNLOAD_BRAND, hasBrand } from './remote-types.js'
 export type { RemoteApi, RemoteFunction, RemoteParam, RemoteResult, DownloadLike, Promisified } from './remote-types.js'
 export { TransportError, isTransportError } from './transport-error.js'

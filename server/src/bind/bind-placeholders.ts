@@ -1,10 +1,30 @@
-import { ErrorCode, RpcError, parsePlaceholder } from '@formcall/spec'
+import { ErrorCode, FILE_BRAND, FILES_BRAND, RpcError, hasBrand, parsePlaceholder, parseUploadPlaceholder, type UploadPlaceholder } from '@formcall/spec'
 import type { UploadedFile, UploadedFiles } from './uploaded-file.js'
 
 /** Where placeholders get their file objects from. */
 export interface FileBinder {
   file (part: string): UploadedFile
   files (part: string): UploadedFiles
+  /**
+   * The file object of a finished resumable upload (`{"$upload": id, "token": …}`), or `undefined` when this binder
+   * does not bind uploads: the value then stays as it is, for a binder that does (the server binds a multipart call's
+   * parts first and its uploads after). It goes into {@link BoundArgs.files} under {@link uploadKey}.
+   */
+  upload? (placeholder: UploadPlaceholder): UploadedFile | undefined
+}
+
+/**
+ * The name a bound upload goes by among a call's file objects (`Execution.files`, a worker's file list): the prefix
+ * keeps it apart from the call's part names, and both threads derive it from the placeholder alone, so a worker finds
+ * the upload the main thread bound for the same placeholder. It is also the file object's `field`.
+ *
+ * @example
+ * ```ts
+ * uploadKey('9f86d081884c7d65') // '$upload:9f86d081884c7d65'
+ * ```
+ */
+export function uploadKey (id: string): string {
+  return `$upload:${id}`
 }
 
 /** Params with their placeholders bound: what the method is called with, and which parts it got. */
@@ -24,7 +44,8 @@ const NO_FILES: ReadonlyMap<string, UploadedFile | UploadedFiles> = new Map()
  * to it, and a call without placeholders gets its params back as its args, with nothing copied. Both modes bind with
  * this one function: the server against the request's parts, a worker against its port to them, so a value a client
  * sends becomes a file object only where it is a placeholder. With no binder (a call sent without parts) any
- * placeholder is a missing file.
+ * placeholder is a missing file. An upload placeholder is bound only by a binder that binds uploads (PROTOCOL.md
+ * section 11), and left as it is by any other, so the server can bind a call's parts and its uploads in two passes.
  *
  * @example
  * ```ts
@@ -34,6 +55,7 @@ const NO_FILES: ReadonlyMap<string, UploadedFile | UploadedFiles> = new Map()
  */
 export function bindPlaceholders (params: readonly unknown[], binder: FileBinder | undefined): BoundArgs {
   let files: Map<string, UploadedFile | UploadedFiles> | undefined
+  const bindsUploads = binder?.upload !== undefined
   const visit = (value: unknown, depth: number): unknown => {
     const placeholder = parsePlaceholder(value)
     if (placeholder !== undefined) {
@@ -47,6 +69,16 @@ export function bindPlaceholders (params: readonly unknown[], binder: FileBinder
       return file
     }
     if (typeof value !== 'object' || value === null) return value
+    const upload = parseUploadPlaceholder(value)
+    if (upload !== undefined) {
+      const file = binder?.upload?.(upload)
+      if (file === undefined) return value
+      ;(files ??= new Map()).set(uploadKey(upload.id), file)
+      return file
+    }
+    // Bound by an earlier pass (parts before uploads): a file object is not data to look into. Only a binder of
+    // uploads can meet one, so the others skip the check.
+    if (bindsUploads && (hasBrand(value, FILE_BRAND) || hasBrand(value, FILES_BRAND))) return value
     if (depth > MAX_DEPTH) {
       throw new RpcError(ErrorCode.INVALID_PARAMS, `params are nested deeper than ${MAX_DEPTH} levels; flatten them`)
     }

@@ -77,7 +77,10 @@ export interface CallTask {
  * headers and bytes come down.
  */
 export interface FilesTask {
-  /** Part names of the `$file` placeholders (and krpc's `__file__:` strings). */
+  /**
+   * Part names of the `$file` placeholders (and krpc's `__file__:` strings), and the keys (`$upload:<id>`) of the
+   * resumable uploads the main thread bound and opened: their bytes come down the port as a part's do.
+   */
   file: string[]
   /** The headers of those parts that had arrived when the task was made (`null`: not yet), by the same index. */
   infos: Array<FileInfo | null>

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
-import { RpcError } from '@formcall/spec'
-import type { FileBinder } from '../../bind/bind-placeholders.js'
+import { RpcError, type UploadPlaceholder } from '@formcall/spec'
+import { uploadKey, type FileBinder } from '../../bind/bind-placeholders.js'
 import { UploadedFile, UploadedFiles, type FileInfo, type FileSource } from '../../bind/uploaded-file.js'
 import { CreditReceiver } from './credit-flow.js'
 import type { CallReport, FilesTask, MainToWorker } from './messages.js'
@@ -34,6 +34,18 @@ export class PortFiles implements FileBinder {
     const index = this.#index.get(part)
     if (index === undefined) throw new Error(`part "${part.slice(0, 100)}" was not bound by the server`)
     return new UploadedFile(part, this.source(index, this.#task.infos[index] ?? undefined))
+  }
+
+  /**
+   * A resumable upload the main thread bound, checked and opened for this call: its bytes come down the port like a
+   * part's. One the main thread did not bind (a server without uploads leaves the placeholder as data) stays as sent,
+   * as it does inline.
+   */
+  upload (placeholder: UploadPlaceholder): UploadedFile | undefined {
+    const key = uploadKey(placeholder.id)
+    const index = this.#index.get(key)
+    if (index === undefined) return undefined
+    return new UploadedFile(key, this.source(index, this.#task.infos[index] ?? undefined))
   }
 
   files (part: string): UploadedFiles {
