@@ -1,4 +1,6 @@
 import { mergeOptions, noOptions, type MergedOptions } from '@formcall/spec/client'
+import { DEFAULT_RESUMABLE, mergeResumable } from './resumable.js'
+import type { ResolvedResumable, ResumableOptions } from './resumable.js'
 
 /**
  * How far an upload has got, in bytes of the request body.
@@ -41,6 +43,11 @@ export interface CallOptions {
   onUploadProgress?: (progress: UploadProgress) => void
   /** Send cookies and HTTP auth on cross-origin calls too (the server must allow credentials). */
   withCredentials?: boolean
+  /**
+   * Resumable uploads (tus, before the call) for files wrapped in `resumable()` and files larger than `above`;
+   * merged field by field over earlier options. See `ResumableOptions`.
+   */
+  resumable?: ResumableOptions
 }
 
 /**
@@ -54,8 +61,8 @@ export interface CallOptions {
 export type ClientOptions = CallOptions
 
 /**
- * Options after merging, in the form the sender uses: the shared ones (`MergedOptions` of `@formcall/spec/client`)
- * and `withCredentials`.
+ * Options after merging, in the form the sender uses: the shared ones (`MergedOptions` of `@formcall/spec/client`),
+ * `withCredentials` and the resumable-upload settings.
  *
  * @example
  * ```ts
@@ -65,6 +72,7 @@ export type ClientOptions = CallOptions
  */
 export interface ResolvedCallOptions extends MergedOptions<UploadProgress> {
   readonly withCredentials: boolean
+  readonly resumable: ResolvedResumable
 }
 
 /**
@@ -76,12 +84,12 @@ export interface ResolvedCallOptions extends MergedOptions<UploadProgress> {
  * ```
  */
 export function noCallOptions (): ResolvedCallOptions {
-  return { ...noOptions<UploadProgress>(), withCredentials: false }
+  return { ...noOptions<UploadProgress>(), withCredentials: false, resumable: DEFAULT_RESUMABLE }
 }
 
 /**
  * Lays `next` over `base` without changing either, by the rule both clients share (`mergeOptions`); a later
- * `withCredentials` replaces an earlier one.
+ * `withCredentials` replaces an earlier one, and `resumable` is merged field by field.
  *
  * @example
  * ```ts
@@ -93,5 +101,9 @@ export function mergeCallOptions (base: ResolvedCallOptions, next: CallOptions |
   if (next === undefined) return base
   // Headers parses every HeadersInit form (a record, a list of pairs, a Headers) and lower-cases the names.
   const merged = mergeOptions(base, next, (init: HeadersInit) => new Headers(init))
-  return { ...merged, withCredentials: next.withCredentials ?? base.withCredentials }
+  return {
+    ...merged,
+    withCredentials: next.withCredentials ?? base.withCredentials,
+    resumable: mergeResumable(base.resumable, next.resumable)
+  }
 }

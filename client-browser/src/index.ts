@@ -1,10 +1,10 @@
 /**
  * formcall's browser client: call server methods over plain HTTP, with File, Blob and FileList as ordinary
- * arguments, upload progress, cancellation, and downloads as Blobs.
+ * arguments, upload progress, cancellation, resumable uploads (tus) for big files, and downloads as Blobs.
  *
  * @example
  * ```ts
- * import { createClient, fromForm, saveDownload, RpcError, TransportError } from '@formcall/client-browser'
+ * import { createClient, fromForm, resumable, saveDownload, RpcError, TransportError } from '@formcall/client-browser'
  * ```
  *
  * @packageDocumentation
@@ -18,6 +18,8 @@ export type { TransportErrorKind } from './errors.js'
 export { fromForm } from './from-form.js'
 export type { FormParams, FormValue } from './from-form.js'
 export { saveDownload } from './save-download.js'
+export { resumable } from './resumable.js'
+export type { ResumableOptions, ResumableFileOptions } from './resumable.js'
 // Shared with the server and the Node client, so one `catch` handles errors from either client the same way.
 export { RpcError, isRpcError, ErrorCode } from '@formcall/spec'
 export type { ErrorCodeName, ErrorObject } from '@formcall/spec'

@@ -1,6 +1,6 @@
 // Type tests: checked by `tsc -p tsconfig.json --noEmit`, never run. Each `@ts-expect-error` must be an error.
 import type { DOWNLOAD_BRAND, FILE_BRAND } from '@formcall/spec'
-import { createClient, fromForm } from '../src/index.js'
+import { createClient, fromForm, resumable } from '../src/index.js'
 import type { Client, DownloadedBlob } from '../src/index.js'
 
 /** What a server's uploaded-file parameter looks like to the type system. */
@@ -29,6 +29,15 @@ export const exported: Promise<DownloadedBlob> = api.files.export('2026-11')
 export const updated: Promise<void> = api.profile.update(fromForm(form))
 export const byName: Promise<{ n: number }> = api.$call<{ n: number }>('files.gallery', [{ title: 't', photos: [] }])
 export const derived: Client<typeof methods> = api.$with({ timeout: 1000, onUploadProgress: ({ loaded, total }) => loaded / total })
+
+// resumable() keeps the file's type, so a wrapped file goes wherever the file went.
+export const resumed: Promise<{ hex: string }> = api.files.digest(resumable(file), 'sha256')
+export const named: File = resumable(file, { fingerprint: 'f' })
+export const withResumable: Client<typeof methods> = api.$with({ resumable: { above: 1024, retryDelays: [0, 1000], rememberUploads: false } })
+// @ts-expect-error resumable() takes a File or Blob
+void resumable('a path')
+// @ts-expect-error resumable.above is a number of bytes
+void api.$with({ resumable: { above: '50 MiB' } })
 
 // @ts-expect-error the server takes a file here, not a string
 void api.files.digest('not a file', 'sha256')

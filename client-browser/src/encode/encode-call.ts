@@ -1,5 +1,5 @@
 import { CALL_FIELD } from '@formcall/spec'
-import { callJson, collectFiles, type CallParamsLike } from '@formcall/spec/client'
+import { callJson, collectFiles, type CallParamsLike, type FoundFile } from '@formcall/spec/client'
 import { classifyFileLike, filenameOf } from './classify-file-like.js'
 
 /**
@@ -31,6 +31,21 @@ export interface EncodedCall {
  */
 export function encodeCall (call: { id: number; method: string; params: CallParamsLike | undefined }): EncodedCall {
   const { params, files } = collectFiles(call.params, classifyFileLike)
+  return encodeCollected({ id: call.id, method: call.method, params, files })
+}
+
+/**
+ * The second half of `encodeCall`, for params whose files were already taken out (`collectFiles`) and perhaps
+ * partly replaced by upload placeholders: the call's JSON, and a part for each file in `files`.
+ *
+ * @example
+ * ```ts
+ * const { params, files } = collectFiles([blob], classifyFileLike)
+ * encodeCollected({ id: 1, method: 'files.store', params, files })
+ * ```
+ */
+export function encodeCollected (call: { id: number; method: string; params: unknown; files: readonly FoundFile<Blob>[] }): EncodedCall {
+  const { params, files } = call
   const json = callJson({ id: call.id, method: call.method, params })
   if (files.length === 0) return { body: json, contentType: 'application/json' }
 

@@ -1,2 +1,3 @@
-export { encodeCall } from './encode-call.js'
+export { encodeCall, encodeCollected } from './encode-call.js'
+export { classifyFileLike } from './classify-file-like.js'
 export type { EncodedCall } from './encode-call.js'
