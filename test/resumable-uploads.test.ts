@@ -654,7 +654,7 @@ describe('a server without uploads', () => {
   before(async () => { server = await startServer({ methods: vectorMethods }) })
   after(async () => await server.close())
 
-  test('answers the uploads path with 404, and passes $upload objects to methods as plain data', async () => {
+  test('answers the uploads path with 404, and a call that binds an upload with -32016, never passing it as data', async () => {
     for (const method of ['POST', 'OPTIONS', 'PATCH', 'HEAD']) {
       const res = await fetch(`${server.url}/uploads/${method === 'POST' ? '' : 'abc'}`, {
         method,
@@ -662,9 +662,9 @@ describe('a server without uploads', () => {
       })
       assert.equal(res.status, 404, method)
     }
-    const value = { $upload: 'abc', token: 't' }
-    const answer = await call(server.url, 'echo', [value])
-    assert.deepEqual(answer.body.result, value)
+    const answer = await call(server.url, 'echo', [{ $upload: 'abc', token: 't' }])
+    assert.equal(answer.body.error?.code, ErrorCode.UPLOAD_NOT_FOUND, JSON.stringify(answer.body))
+    assert.match(answer.body.error?.message ?? '', /takes no resumable uploads/)
   })
 })
 

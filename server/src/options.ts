@@ -184,9 +184,11 @@ export interface ResolvedUploads {
   maxSize: number
   expireAfter: number
   cleanupInterval: number
-  /** Undefined: the endpoint makes a random one. */
+  /** Undefined: the key kept in the directory is used (made at the first start). */
   secret: Uint8Array | undefined
   deleteAfterCall: boolean
+  /** Uploads one call may bind: `limits.files`, which they count against as parts do. */
+  maxUploads: number
 }
 
 /** Options after defaults are applied. */
@@ -271,7 +273,7 @@ function resolveUploads (options: UploadsOptions, limits: Limits): ResolvedUploa
   if (options.deleteAfterCall !== undefined && typeof options.deleteAfterCall !== 'boolean') {
     throw new TypeError(`uploads.deleteAfterCall must be true or false, got ${String(options.deleteAfterCall)}`)
   }
-  return { directory, maxSize, expireAfter, cleanupInterval, secret, deleteAfterCall: options.deleteAfterCall ?? false }
+  return { directory, maxSize, expireAfter, cleanupInterval, secret, deleteAfterCall: options.deleteAfterCall ?? false, maxUploads: limits.files }
 }
 
 /** The logger a method sees: Fastify's request logger. */

@@ -16,7 +16,6 @@ import { DOWNLOAD_STORE, type DownloadStore } from './respond/send-download.js'
 import { toRpcError } from './dispatch/outcome.js'
 import { openSpoolDirectory } from './bind/spool-to-disk.js'
 import { ResumableUploads } from './uploads/resumable-uploads.js'
-import { UploadBindingExecutor } from './uploads/upload-binding-executor.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,10 +54,8 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     uploads?.cutTransfers()
     await executor.close(settings.shutdownTimeout)
   })
-  // What the call routes run calls on: with uploads, their `$upload` placeholders are bound (and checked) first.
-  const runner: Executor = uploads === undefined
-    ? executor
-    : new UploadBindingExecutor(executor, uploads, { maxUploads: settings.limits.files, deleteAfterCall: settings.uploads?.deleteAfterCall ?? false })
+  // What the call routes run calls with: with uploads, `$upload` placeholders bind to (and are checked against) them.
+  const route = { executor, settings, ...(uploads === undefined ? {} : { uploads }) }
   const origins = new OriginPolicy(settings.allowedOrigins, settings.allowedHosts)
   // The tus endpoint at <path>/uploads/, in a scope of its own: the call scope's parsers and method checks are not its.
   if (uploads !== undefined) {
@@ -123,10 +120,10 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     })
 
     scope.post(settings.path, async (request, reply) => {
-      if (isMultipart(request)) return await handleMultipartCall(request, reply, { executor: runner, settings })
+      if (isMultipart(request)) return await handleMultipartCall(request, reply, route)
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
       if (type === 'application/json') {
-        return await handleJsonCall(request, reply, request.body as string, { executor: runner, settings, allowBatch: true })
+        return await handleJsonCall(request, reply, request.body as string, { ...route, allowBatch: true })
       }
       if (type === 'application/x-www-form-urlencoded') {
         const form = request.body as URLSearchParams
@@ -135,7 +132,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST,
             'the urlencoded body has no "json" field; send json=<call>'))
         }
-        return await handleJsonCall(request, reply, text, { executor: runner, settings, allowBatch: false })
+        return await handleJsonCall(request, reply, text, { ...route, allowBatch: false })
       }
       return sendError(reply, null, new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         'the request has no body or no content type; send multipart/form-data, application/json or application/x-www-form-urlencoded'))
@@ -157,7 +154,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           if (Buffer.byteLength(text) > limits.callSize) {
             return sendError(reply, null, limitError('callSize', limits.callSize, 'the "json" query parameter'))
           }
-          return await handleJsonCall(request, reply, text, { executor: runner, settings, allowBatch: false })
+          return await handleJsonCall(request, reply, text, { ...route, allowBatch: false })
         }
         // Reached only by methods the onRequest hook let through; kept so every method has a clear answer.
         return notAllowed(request, reply)

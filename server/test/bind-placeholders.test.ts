@@ -9,7 +9,8 @@ function recordingBinder (): FileBinder & { asked: string[] } {
   return {
     asked,
     file: (part) => { asked.push(`file:${part}`); return { bound: part } as unknown as UploadedFile },
-    files: (part) => { asked.push(`files:${part}`); return { boundAll: part } as unknown as UploadedFiles }
+    files: (part) => { asked.push(`files:${part}`); return { boundAll: part } as unknown as UploadedFiles },
+    upload: (placeholder) => { asked.push(`upload:${placeholder.id}`); return { upload: placeholder.id } as unknown as UploadedFile }
   }
 }
 

@@ -1,28 +1,29 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
-import { parseUploadPlaceholder, type UploadPlaceholder } from '@formcall/spec'
-import { bindPlaceholders, type FileBinder } from '../src/bind/bind-placeholders.js'
+import { ErrorCode, RpcError, parseUploadPlaceholder, type UploadPlaceholder } from '@formcall/spec'
+import { bindPlaceholders, type PartBinder } from '../src/bind/bind-placeholders.js'
+import { CallBinder, type CallUploads } from '../src/bind/call-binder.js'
 import { UploadedFile, type UploadedFiles } from '../src/bind/uploaded-file.js'
 import { UploadTokens } from '../src/uploads/upload-tokens.js'
 
-function partsBinder (): FileBinder {
+function partsBinder (): PartBinder {
   return {
     file: (part) => new UploadedFile(part, { info: { field: part, filename: 'a.txt', type: 'text/plain' }, ready: async () => { throw new Error('unused') }, open: () => { throw new Error('unused') } }),
     files: (part) => ({ boundAll: part }) as unknown as UploadedFiles
   }
 }
 
-function uploadsBinder (): FileBinder & { asked: UploadPlaceholder[] } {
+function recordingUploads (): CallUploads & { asked: UploadPlaceholder[] } {
   const asked: UploadPlaceholder[] = []
   return {
     asked,
-    file: (part) => { throw new Error(`parts are bound in the first pass, not here: ${part}`) },
-    files: (part) => { throw new Error(`parts are bound in the first pass, not here: ${part}`) },
     upload: (placeholder) => {
       asked.push(placeholder)
       return { upload: placeholder.id } as unknown as UploadedFile
-    }
+    },
+    open: async () => {},
+    settle: async () => {}
   }
 }
 
@@ -45,30 +46,34 @@ test('an upload placeholder is its id or URL with a token, and nothing with othe
   for (const [value, expected] of table) assert.deepEqual(parseUploadPlaceholder(value), expected, JSON.stringify(value))
 })
 
-test('parts and uploads bind in two passes of the one binder walk: the first leaves uploads, the second leaves the file objects', () => {
+test('parts and uploads bind in one pass: each placeholder to its file object, keyed by part name or $upload:<id>', () => {
   const params: unknown[] = [{ doc: { $file: 'f0' }, video: { $upload: 'v1', token: 't' }, deep: [[{ $upload: 'http://h/rpc/uploads/v2', token: 'u' }]] }]
   const sent = structuredClone(params)
-  const first = bindPlaceholders(params, partsBinder())
-  assert.deepEqual([...first.files.keys()], ['f0'])
-  const firstArg = first.args[0] as Record<string, unknown>
-  assert.ok(firstArg.doc instanceof UploadedFile)
-  assert.deepEqual(firstArg.video, { $upload: 'v1', token: 't' }, 'a binder without upload() leaves the placeholder as it is')
-
-  const binder = uploadsBinder()
-  const second = bindPlaceholders(first.args, binder)
-  assert.deepEqual(binder.asked, [{ id: 'v1', token: 't' }, { id: 'v2', token: 'u' }])
-  assert.deepEqual([...second.files.keys()], ['$upload:v1', '$upload:v2'])
-  const arg = second.args[0] as Record<string, any>
-  assert.equal(arg.doc, firstArg.doc, 'the file object bound in the first pass is passed through untouched')
+  const uploads = recordingUploads()
+  const { args, files } = bindPlaceholders(params, new CallBinder(partsBinder(), uploads))
+  assert.deepEqual(uploads.asked, [{ id: 'v1', token: 't' }, { id: 'v2', token: 'u' }])
+  assert.deepEqual([...files.keys()], ['f0', '$upload:v1', '$upload:v2'])
+  const arg = args[0] as Record<string, any>
+  assert.ok(arg.doc instanceof UploadedFile)
   assert.deepEqual(arg.video, { upload: 'v1' })
   assert.deepEqual(arg.deep, [[{ upload: 'v2' }]])
   assert.deepEqual(params, sent, 'the wire params are left as they came')
 })
 
-test('without a binder an upload placeholder stays as sent, while a part placeholder is a missing file', () => {
-  const { args, files } = bindPlaceholders([{ $upload: 'v1', token: 't' }], undefined)
-  assert.deepEqual(args, [{ $upload: 'v1', token: 't' }])
-  assert.equal(files.size, 0)
+test('an upload placeholder where no upload can bind is an unknown upload, never data; a part placeholder without parts is a missing file', () => {
+  const isCode = (code: number) => (err: unknown) => err instanceof RpcError && err.code === code
+  for (const binder of [undefined, new CallBinder(partsBinder(), undefined)]) {
+    assert.throws(() => bindPlaceholders([{ $upload: 'v1', token: 't' }], binder), isCode(ErrorCode.UPLOAD_NOT_FOUND))
+  }
+  for (const binder of [undefined, new CallBinder(undefined, recordingUploads())]) {
+    assert.throws(() => bindPlaceholders([{ $file: 'f0' }], binder), isCode(ErrorCode.MISSING_FILE))
+  }
+})
+
+test('a part named like an upload\'s key cannot stand beside that upload', () => {
+  const params = [{ $file: '$upload:v1' }, { $upload: 'v1', token: 't' }]
+  assert.throws(() => bindPlaceholders(params, new CallBinder(partsBinder(), recordingUploads())),
+    (err: unknown) => err instanceof RpcError && err.code === ErrorCode.INVALID_PARAMS && /named like the upload/.test(err.message))
 })
 
 test('an upload token verifies only for its own id, under its own secret, and only in its exact form', () => {

@@ -1,16 +1,19 @@
-import { ErrorCode, FILE_BRAND, FILES_BRAND, RpcError, hasBrand, parsePlaceholder, parseUploadPlaceholder, type UploadPlaceholder } from '@formcall/spec'
+import { ErrorCode, RpcError, parsePlaceholder, parseUploadPlaceholder, type UploadPlaceholder } from '@formcall/spec'
 import type { UploadedFile, UploadedFiles } from './uploaded-file.js'
 
-/** Where placeholders get their file objects from. */
-export interface FileBinder {
+/** Where part placeholders get their file objects from: a request's parts. */
+export interface PartBinder {
   file (part: string): UploadedFile
   files (part: string): UploadedFiles
+}
+
+/** Where placeholders get their file objects from: parts and finished uploads. */
+export interface FileBinder extends PartBinder {
   /**
-   * The file object of a finished resumable upload (`{"$upload": id, "token": …}`), or `undefined` when this binder
-   * does not bind uploads: the value then stays as it is, for a binder that does (the server binds a multipart call's
-   * parts first and its uploads after). It goes into {@link BoundArgs.files} under {@link uploadKey}.
+   * The file object of a finished resumable upload (`{"$upload": id, "token": …}`, PROTOCOL.md section 11). It goes
+   * into {@link BoundArgs.files} under {@link uploadKey}.
    */
-  upload? (placeholder: UploadPlaceholder): UploadedFile | undefined
+  upload (placeholder: UploadPlaceholder): UploadedFile
 }
 
 /**
@@ -43,9 +46,8 @@ const NO_FILES: ReadonlyMap<string, UploadedFile | UploadedFiles> = new Map()
  * (PROTOCOL.md section 3). The params are left as they are: a value that holds a placeholder is copied along the path
  * to it, and a call without placeholders gets its params back as its args, with nothing copied. Both modes bind with
  * this one function: the server against the request's parts, a worker against its port to them, so a value a client
- * sends becomes a file object only where it is a placeholder. With no binder (a call sent without parts) any
- * placeholder is a missing file. An upload placeholder is bound only by a binder that binds uploads (PROTOCOL.md
- * section 11), and left as it is by any other, so the server can bind a call's parts and its uploads in two passes.
+ * sends becomes a file object only where it is a placeholder. With no binder (a worker call sent without files) a
+ * part placeholder is a missing file and an upload placeholder an unknown upload.
  *
  * @example
  * ```ts
@@ -55,30 +57,29 @@ const NO_FILES: ReadonlyMap<string, UploadedFile | UploadedFiles> = new Map()
  */
 export function bindPlaceholders (params: readonly unknown[], binder: FileBinder | undefined): BoundArgs {
   let files: Map<string, UploadedFile | UploadedFiles> | undefined
-  const bindsUploads = binder?.upload !== undefined
+  const bound = (key: string, file: UploadedFile | UploadedFiles): UploadedFile | UploadedFiles => {
+    files ??= new Map()
+    // Only a part named like an upload's key (`$upload:<id>`) can meet an upload here; parts referenced twice are
+    // refused by their binder.
+    if (files.has(key)) {
+      throw new RpcError(ErrorCode.INVALID_PARAMS, `part "${key.slice(0, 200)}" is named like the upload of that id, ` +
+        'which the call binds too; rename the part', { part: key.slice(0, 200) })
+    }
+    files.set(key, file)
+    return file
+  }
   const visit = (value: unknown, depth: number): unknown => {
     const placeholder = parsePlaceholder(value)
     if (placeholder !== undefined) {
-      if (binder === undefined) {
-        throw new RpcError(ErrorCode.MISSING_FILE,
-          `the call refers to part "${placeholder.part}" but was sent without parts; send files as multipart/form-data`,
-          { part: placeholder.part })
-      }
-      const file = placeholder.kind === 'one' ? binder.file(placeholder.part) : binder.files(placeholder.part)
-      ;(files ??= new Map()).set(placeholder.part, file)
-      return file
+      if (binder === undefined) throw partsMissing(placeholder.part)
+      return bound(placeholder.part, placeholder.kind === 'one' ? binder.file(placeholder.part) : binder.files(placeholder.part))
     }
     if (typeof value !== 'object' || value === null) return value
     const upload = parseUploadPlaceholder(value)
     if (upload !== undefined) {
-      const file = binder?.upload?.(upload)
-      if (file === undefined) return value
-      ;(files ??= new Map()).set(uploadKey(upload.id), file)
-      return file
+      if (binder === undefined) throw noUploads(upload.id)
+      return bound(uploadKey(upload.id), binder.upload(upload))
     }
-    // Bound by an earlier pass (parts before uploads): a file object is not data to look into. Only a binder of
-    // uploads can meet one, so the others skip the check.
-    if (bindsUploads && (hasBrand(value, FILE_BRAND) || hasBrand(value, FILES_BRAND))) return value
     if (depth > MAX_DEPTH) {
       throw new RpcError(ErrorCode.INVALID_PARAMS, `params are nested deeper than ${MAX_DEPTH} levels; flatten them`)
     }
@@ -105,4 +106,19 @@ export function bindPlaceholders (params: readonly unknown[], binder: FileBinder
   }
   const args = visitArray(params, -1)
   return { args, files: files ?? NO_FILES }
+}
+
+/**
+ * The answer to an upload placeholder where no upload can be bound: a server without resumable uploads. The form is
+ * still a placeholder (PROTOCOL.md section 3.1), never data.
+ */
+export function noUploads (id: string): RpcError {
+  return new RpcError(ErrorCode.UPLOAD_NOT_FOUND, `the call binds upload "${id.slice(0, 200)}", but this server takes ` +
+    'no resumable uploads; send the file as a multipart part', { upload: id.slice(0, 200) })
+}
+
+/** The answer to a part placeholder in a call sent without parts. */
+export function partsMissing (part: string): RpcError {
+  return new RpcError(ErrorCode.MISSING_FILE,
+    `the call refers to part "${part}" but was sent without parts; send files as multipart/form-data`, { part })
 }

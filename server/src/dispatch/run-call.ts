@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { CallId } from '@formcall/spec'
 import type { ParsedCall } from '../parse/read-call.js'
-import { bindPlaceholders, type FileBinder } from '../bind/bind-placeholders.js'
+import { bindPlaceholders, type PartBinder } from '../bind/bind-placeholders.js'
+import { CallBinder, type CallUploads } from '../bind/call-binder.js'
 import { toRpcError, type Outcome } from './outcome.js'
 import type { BeforeCallHook, CallContext } from './call-context.js'
 import type { CallAbort } from './call-abort.js'
@@ -41,7 +42,9 @@ export interface CallRun {
   readonly beforeCall: BeforeCallHook | undefined
   readonly exposeErrors: boolean
   /** The request's parts, for a multipart call. */
-  readonly binder?: FileBinder
+  readonly binder?: PartBinder
+  /** The server's resumable uploads, when enabled: `$upload` placeholders bind to them. */
+  readonly uploads?: UploadBindings
   /**
    * Runs once placeholders are bound and may delay the start (the multipart path waits for the first file's headers,
    * so `file.filename` is known when the method starts).
@@ -49,6 +52,12 @@ export interface CallRun {
   readonly onBound?: () => Promise<void>
   readonly uploadComplete?: Promise<void>
   readonly uploadHold?: UploadHold
+}
+
+/** Where a call's `$upload` placeholders are bound from: the server's upload store. */
+export interface UploadBindings {
+  /** The uploads of one call; `log` is the request's, for faults of the store. */
+  forCall (log: FastifyBaseLogger): CallUploads
 }
 
 const UPLOAD_COMPLETE = Promise.resolve()
@@ -62,16 +71,21 @@ export async function runCall (run: CallRun): Promise<Outcome> {
   const { call, abort, executor } = run
   const context = new RequestCallContext(run.request, call, abort)
   let inMethod = false
+  let uploads: CallUploads | undefined
+  let outcome: Outcome | undefined
   try {
     if (run.beforeCall !== undefined) {
       await run.beforeCall({ method: call.method, params: call.params, hookParams: call.hookParams, context })
     }
     executor.assertMethod(call.method)
-    const { args, files } = bindPlaceholders(call.args, run.binder)
+    uploads = run.uploads?.forCall(context.log)
+    const { args, files } = bindPlaceholders(call.args, new CallBinder(run.binder, uploads))
+    // Every upload is checked and opened before the method may start: a call whose uploads do not all pass never runs.
+    await uploads?.open()
     if (run.onBound !== undefined) await run.onBound()
     if (abort.aborted) throw abort.reason
     inMethod = true
-    return await executor.run({
+    outcome = await executor.run({
       method: call.method,
       args,
       params: call.args,
@@ -81,7 +95,10 @@ export async function runCall (run: CallRun): Promise<Outcome> {
       uploadComplete: run.uploadComplete ?? UPLOAD_COMPLETE,
       ...(run.uploadHold === undefined ? {} : { uploadHold: run.uploadHold })
     })
+    return outcome
   } catch (err) {
     return { kind: 'error', error: toRpcError(abort.reason ?? err, { fromMethod: inMethod, expose: run.exposeErrors }) }
+  } finally {
+    await uploads?.settle({ succeeded: outcome !== undefined && outcome.kind !== 'error', download: outcome?.kind === 'download' })
   }
 }

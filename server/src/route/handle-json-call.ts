@@ -4,7 +4,7 @@ import type { ResolvedOptions } from '../options.js'
 import { answerTermsOf, parseJsonText, readCall } from '../parse/read-call.js'
 import { batchIdLiterals, callIdLiteral, type ResponseId } from '../parse/raw-id.js'
 import { limitError } from '../parse/multipart-errors.js'
-import { runCall } from '../dispatch/run-call.js'
+import { runCall, type UploadBindings } from '../dispatch/run-call.js'
 import { discardOutcome, type Outcome } from '../dispatch/outcome.js'
 import { CallAbort } from '../dispatch/call-abort.js'
 import type { Executor } from '../dispatch/executor.js'
@@ -18,6 +18,7 @@ import { sendError, sendOutcome } from '../respond/send-outcome.js'
 export async function handleJsonCall (request: FastifyRequest, reply: FastifyReply, text: string, options: {
   executor: Executor
   settings: ResolvedOptions
+  uploads?: UploadBindings
   allowBatch: boolean
 }): Promise<FastifyReply> {
   const { settings } = options
@@ -48,7 +49,13 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
       return { id, rule, notification: false, outcome: { kind: 'error', error: err as RpcError } }
     }
     const outcome = await runCall({
-      call, request, abort, executor: options.executor, beforeCall: settings.beforeCall, exposeErrors: settings.exposeErrors
+      call,
+      request,
+      abort,
+      executor: options.executor,
+      beforeCall: settings.beforeCall,
+      exposeErrors: settings.exposeErrors,
+      ...(options.uploads === undefined ? {} : { uploads: options.uploads })
     })
     return { id, rule, notification: call.notification, outcome }
   }

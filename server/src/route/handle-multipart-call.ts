@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RpcError, StatusRule } from '@formcall/spec'
 import type { ResolvedOptions } from '../options.js'
 import type { Executor } from '../dispatch/executor.js'
+import type { UploadBindings } from '../dispatch/run-call.js'
 import type { Outcome } from '../dispatch/outcome.js'
 import type { ResponseId } from '../parse/raw-id.js'
 import { sendError, sendNotificationAnswer, sendOutcome } from '../respond/send-outcome.js'
@@ -15,10 +16,11 @@ import { MultipartCall, type CallResponder } from './multipart-call.js'
 export async function handleMultipartCall (request: FastifyRequest, reply: FastifyReply, options: {
   executor: Executor
   settings: ResolvedOptions
+  uploads?: UploadBindings
 }): Promise<FastifyReply> {
   const { settings } = options
   const responder = new ReplyResponder(request, reply, settings.exposeErrors)
-  const call = new MultipartCall({ body: request.raw, request, settings, executor: options.executor, responder })
+  const call = new MultipartCall({ body: request.raw, request, settings, executor: options.executor, uploads: options.uploads, responder })
   await new Promise<void>((resolve) => {
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) call.clientGone()

@@ -5,7 +5,7 @@ import { parseMultipart, type MultipartParse } from '../parse/parse-multipart.js
 import { answerTermsOf, parseJsonText, readCall, type ParsedCall } from '../parse/read-call.js'
 import { callIdLiteral, type ResponseId } from '../parse/raw-id.js'
 import { UploadSession } from '../bind/upload-session.js'
-import { runCall, type CallRequest } from '../dispatch/run-call.js'
+import { runCall, type CallRequest, type UploadBindings } from '../dispatch/run-call.js'
 import { toRpcError, type Outcome } from '../dispatch/outcome.js'
 import { CallAbort } from '../dispatch/call-abort.js'
 import type { Executor } from '../dispatch/executor.js'
@@ -39,6 +39,7 @@ export interface CallResponder {
 export class MultipartCall {
   readonly #settings: ResolvedOptions
   readonly #executor: Executor
+  readonly #uploads: UploadBindings | undefined
   readonly #request: CallRequest
   readonly #responder: CallResponder
   readonly #abort = new CallAbort()
@@ -54,10 +55,11 @@ export class MultipartCall {
   #outcome: Outcome | undefined
   #responded = false
 
-  constructor (input: { body: IncomingMessage, request: CallRequest, settings: ResolvedOptions, executor: Executor, responder: CallResponder }) {
+  constructor (input: { body: IncomingMessage, request: CallRequest, settings: ResolvedOptions, executor: Executor, uploads: UploadBindings | undefined, responder: CallResponder }) {
     const { settings, body } = input
     this.#settings = settings
     this.#executor = input.executor
+    this.#uploads = input.uploads
     this.#request = input.request
     this.#responder = input.responder
     this.#uploadComplete = new Promise<void>((resolve) => { this.#uploadEnded = resolve })
@@ -138,6 +140,7 @@ export class MultipartCall {
       beforeCall: this.#settings.beforeCall,
       exposeErrors: this.#settings.exposeErrors,
       binder: session,
+      ...(this.#uploads === undefined ? {} : { uploads: this.#uploads }),
       onBound: async () => await session.bind(),
       uploadComplete: this.#uploadComplete,
       uploadHold: this.#watchdog

@@ -5,7 +5,8 @@ import { ExpirySweep } from './expiry-sweep.js'
 import { removeUpload } from './remove-upload.js'
 import { mountTusEndpoint, type TusEndpoint } from './tus-endpoint.js'
 import { openUploadDirectory } from './upload-directory.js'
-import type { UploadStore } from './upload-binding-executor.js'
+import { UploadBinder, type UploadStore } from './upload-binder.js'
+import type { UploadBindings } from '../dispatch/run-call.js'
 import { UploadTokens } from './upload-tokens.js'
 import { uploadSecret } from './upload-secret.js'
 
@@ -22,7 +23,7 @@ import { uploadSecret } from './upload-secret.js'
  * await uploads.close()
  * ```
  */
-export class ResumableUploads implements UploadStore {
+export class ResumableUploads implements UploadStore, UploadBindings {
   readonly directory: string
   readonly expireAfter: number
   readonly tokens: UploadTokens
@@ -63,6 +64,11 @@ export class ResumableUploads implements UploadStore {
       pace: options.pace,
       log: this.#log
     })
+  }
+
+  /** The binder of one call's `$upload` placeholders. */
+  forCall (log: FastifyBaseLogger): UploadBinder {
+    return new UploadBinder(this, { maxUploads: this.#settings.maxUploads, deleteAfterCall: this.#settings.deleteAfterCall, log })
   }
 
   async remove (id: string): Promise<void> {

@@ -1,43 +1,56 @@
+import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCode, RpcError, type UploadPlaceholder } from '@formcall/spec'
-import { uploadKey, type FileBinder } from '../bind/bind-placeholders.js'
-import { UploadedFile, type UploadedFiles } from '../bind/uploaded-file.js'
+import { uploadKey } from '../bind/bind-placeholders.js'
+import type { CallUploads } from '../bind/call-binder.js'
+import { UploadedFile } from '../bind/uploaded-file.js'
 import { openFinishedUpload, UPLOAD_ID } from './open-finished-upload.js'
 import { UploadFileSource } from './upload-file-source.js'
 import type { UploadTokens } from './upload-tokens.js'
 
-/** What an {@link UploadBinder} checks uploads against. */
-export interface UploadStoreView {
+/** What an {@link UploadBinder} checks uploads against, and deletes them from. */
+export interface UploadStore {
   readonly directory: string
   readonly expireAfter: number
   readonly tokens: UploadTokens
+  /** Deletes an upload's bytes and record; resolves whether or not it was still there. */
+  remove (id: string): Promise<void>
+}
+
+/** How a call's uploads are bound. */
+export interface UploadBinderOptions {
+  /** Uploads one call may bind (`limits.files`). */
+  maxUploads: number
+  /** Delete the uploads of a call that succeeded. */
+  deleteAfterCall: boolean
+  /** The request's logger, for faults of the store. */
+  log: FastifyBaseLogger
 }
 
 /**
- * The binder of one call's `$upload` placeholders, in the server's thread. Binding is synchronous (it runs inside
+ * The `$upload` placeholders of one call, in the server's thread. Binding is synchronous (it runs inside
  * `bindPlaceholders`) and checks what needs no disk: the id's form and the token, so a forged token costs no file
  * access. {@link open} then checks each upload on disk and opens it; the call's method starts only after it resolved.
+ * In worker mode the opened uploads' bytes go down the call's port like a part's (their file objects are among the
+ * call's files, under `$upload:<id>`), and the worker's binder finds them by the same key.
  *
  * @example
  * ```ts
- * const binder = new UploadBinder(store, { maxUploads: 100 })
- * const { args, files } = bindPlaceholders(execution.args, binder)
- * await binder.open()          // throws UPLOAD_NOT_FOUND, UPLOAD_EXPIRED, UPLOAD_INCOMPLETE, ...
+ * const uploads = new UploadBinder(store, { maxUploads: 100, deleteAfterCall: false, log })
+ * const { args, files } = bindPlaceholders(call.args, new CallBinder(session, uploads))
+ * await uploads.open()          // throws UPLOAD_NOT_FOUND, UPLOAD_EXPIRED, UPLOAD_INCOMPLETE, ...
  * // ... run the method with args ...
- * await binder.release(false)
+ * await uploads.settle({ succeeded: true, download: false })
  * ```
  */
-export class UploadBinder implements FileBinder {
-  readonly #store: UploadStoreView
-  readonly #maxUploads: number
+export class UploadBinder implements CallUploads {
+  readonly #store: UploadStore
+  readonly #options: UploadBinderOptions
   readonly #bound = new Map<string, UploadFileSource>()
 
-  constructor (store: UploadStoreView, options: { maxUploads: number }) {
+  constructor (store: UploadStore, options: UploadBinderOptions) {
     this.#store = store
-    this.#maxUploads = options.maxUploads
+    this.#options = options
   }
-
-  /** The ids of the uploads bound, in binding order. */
-  get ids (): string[] { return [...this.#bound.keys()] }
 
   upload (placeholder: UploadPlaceholder): UploadedFile {
     const { id, token } = placeholder
@@ -46,9 +59,10 @@ export class UploadBinder implements FileBinder {
         `upload "${id.slice(0, 200)}" is bound twice in one call; its bytes are delivered once, so pass it to one parameter`,
         { upload: id.slice(0, 200) })
     }
-    if (this.#bound.size >= this.#maxUploads) {
+    const { maxUploads } = this.#options
+    if (this.#bound.size >= maxUploads) {
       throw new RpcError(ErrorCode.LIMIT_EXCEEDED,
-        `the call binds more than ${this.#maxUploads} uploads (limits.files); bind fewer per call`, { limit: 'files', max: this.#maxUploads })
+        `the call binds more than ${maxUploads} uploads (limits.files); bind fewer per call`, { limit: 'files', max: maxUploads })
     }
     if (!UPLOAD_ID.test(id)) {
       throw new RpcError(ErrorCode.UPLOAD_NOT_FOUND, `no upload has the id "${id.slice(0, 200)}"; upload the file again`, { upload: id.slice(0, 200) })
@@ -67,29 +81,29 @@ export class UploadBinder implements FileBinder {
 
   /** Checks and opens every bound upload; rejects with the first failure in binding order, leaving nothing open. */
   async open (): Promise<void> {
+    if (this.#bound.size === 0) return
     const entries = [...this.#bound]
     const results = await Promise.allSettled(entries.map(async ([id]) =>
       await openFinishedUpload(this.#store.directory, id, { expireAfter: this.#store.expireAfter })))
     const failure = results.find((result) => result.status === 'rejected')
     if (failure !== undefined) {
       await Promise.all(results.map(async (result) => { if (result.status === 'fulfilled') await result.value.handle.close().catch(() => {}) }))
-      throw failure.reason
+      if (failure.reason instanceof RpcError) throw failure.reason
+      this.#options.log.error({ err: failure.reason }, 'formcall: an upload could not be opened')
+      throw new RpcError(ErrorCode.INTERNAL_ERROR, 'an upload the call binds could not be read on the server; see its log')
     }
     results.forEach((result, index) => {
       if (result.status === 'fulfilled') (entries[index] as [string, UploadFileSource])[1].attach(result.value)
     })
   }
 
-  /** The call is over: see {@link UploadFileSource.release}. */
-  async release (keepStreams: boolean): Promise<void> {
-    await Promise.all([...this.#bound.values()].map(async (source) => await source.release(keepStreams)))
+  /** The call is over (see {@link CallUploads.settle} and {@link UploadFileSource.release}); never rejects. */
+  async settle (outcome: { succeeded: boolean, download: boolean }): Promise<void> {
+    if (this.#bound.size === 0) return
+    await Promise.all([...this.#bound.values()].map(async (source) => await source.release(outcome.download)))
+    if (!this.#options.deleteAfterCall || !outcome.succeeded) return
+    await Promise.all([...this.#bound.keys()].map(async (id) => await this.#store.remove(id).catch((err: unknown) => {
+      this.#options.log.warn({ err, upload: id }, 'formcall: a consumed upload could not be deleted; the expiry sweep will')
+    })))
   }
-
-  file (part: string): UploadedFile { throw unexpectedPart(part) }
-  files (part: string): UploadedFiles { throw unexpectedPart(part) }
-}
-
-/** Parts are bound before uploads, so this binder never meets a part placeholder; one would be a missing file. */
-function unexpectedPart (part: string): RpcError {
-  return new RpcError(ErrorCode.MISSING_FILE, `the call refers to part "${part.slice(0, 100)}", which was not sent`, { part })
 }

@@ -14,6 +14,7 @@ import { PassThrough, type Readable } from 'node:stream'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { RpcError } from '@formcall/spec'
 import { bindPlaceholders, type BoundArgs } from '../../src/bind/bind-placeholders.js'
+import { CallBinder } from '../../src/bind/call-binder.js'
 import type { Spool } from '../../src/bind/spool-to-disk.js'
 import { UploadSession } from '../../src/bind/upload-session.js'
 import type { FileInfo } from '../../src/bind/uploaded-file.js'
@@ -210,7 +211,7 @@ export class Rig {
 
   /** Binds the placeholders in `params` to the session's file objects, as runCall does. */
   bind (params: unknown[]): BoundArgs {
-    return bindPlaceholders(params, this.session)
+    return bindPlaceholders(params, new CallBinder(this.session, undefined))
   }
 
   /** A part's headers arrive: the session is handed its stream, with no bytes yet. */

@@ -38,13 +38,12 @@ export class PortFiles implements FileBinder {
 
   /**
    * A resumable upload the main thread bound, checked and opened for this call: its bytes come down the port like a
-   * part's. One the main thread did not bind (a server without uploads leaves the placeholder as data) stays as sent,
-   * as it does inline.
+   * part's. The main thread binds every upload placeholder of a call before it reaches a worker (or refuses the call).
    */
-  upload (placeholder: UploadPlaceholder): UploadedFile | undefined {
+  upload (placeholder: UploadPlaceholder): UploadedFile {
     const key = uploadKey(placeholder.id)
     const index = this.#index.get(key)
-    if (index === undefined) return undefined
+    if (index === undefined) throw new Error(`upload "${placeholder.id.slice(0, 100)}" was not bound by the server`)
     return new UploadedFile(key, this.source(index, this.#task.infos[index] ?? undefined))
   }
 
