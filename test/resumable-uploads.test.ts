@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import * as tus from 'tus-js-client'
-import { ErrorCode, type CreateServerOptions } from '@formcall/server'
+import { ErrorCode, RpcError, type CreateServerOptions, type UploadRequestInfo } from '@formcall/server'
 import { CLI_FROM_SOURCE, startChild } from './support/child-process.js'
 import { multipartBody, multipartType } from './support/multipart.js'
 import { openRequest, postJson, rawRequest } from './support/raw-http.js'
@@ -600,6 +600,60 @@ describe('two instances sharing the upload directory and the secret', () => {
       await one.close()
       await two.close()
       await rm(directory, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('who may upload, and how much the store holds', () => {
+  test('the beforeUpload hook sees every request but OPTIONS and refuses with its error, before any byte is stored', async () => {
+    const seen: string[] = []
+    const server = await startUploadServer({ methods: vectorMethods }, {
+      beforeUpload: ({ method, uploadId, headers }: UploadRequestInfo) => {
+        seen.push(`${method} ${uploadId ?? '-'}`)
+        if (headers.authorization !== 'Bearer let-me') throw new RpcError(ErrorCode.UNAUTHORIZED, 'send the bearer token')
+      }
+    })
+    try {
+      const refused = await fetch(`${server.url}/uploads/`, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '4' } })
+      assert.equal(refused.status, 401)
+      const body = await refused.json() as { error: { code: number, message: string } }
+      assert.equal(body.error.code, ErrorCode.UNAUTHORIZED)
+      assert.deepEqual((await readdir(server.directory)).filter((name) => !name.startsWith('.')), [])
+
+      const auth = { authorization: 'Bearer let-me', 'Tus-Resumable': '1.0.0' }
+      const created = await fetch(`${server.url}/uploads/`, { method: 'POST', headers: { ...auth, 'Upload-Length': '4' } })
+      assert.equal(created.status, 201)
+      const url = new URL(created.headers.get('location') ?? '', `${server.url}/uploads/`).href
+      const id = url.slice(url.lastIndexOf('/') + 1)
+      const patchWithout = await fetch(url, { method: 'PATCH', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, body: 'haha' })
+      assert.equal(patchWithout.status, 401)
+      const head = await fetch(url, { method: 'HEAD', headers: auth })
+      assert.equal(head.headers.get('upload-offset'), '0', 'the refused PATCH stored nothing')
+      const preflight = await fetch(`${server.url}/uploads/`, { method: 'OPTIONS' })
+      assert.equal(preflight.status, 204)
+      assert.deepEqual(seen, ['POST -', 'POST -', `PATCH ${id}`, `HEAD ${id}`])
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('creations past maxUploads, or that would leave less than minFreeSpace, get 503 with Retry-After; the rest go on', async () => {
+    const server = await startUploadServer({ methods: vectorMethods }, { maxUploads: 2, maxSize: 2 ** 52 })
+    try {
+      const create = async (length: number): Promise<Response> =>
+        await fetch(`${server.url}/uploads/`, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(length) } })
+      // Larger than any disk this runs on: refused before anything is stored.
+      const huge = await create(2 ** 51)
+      assert.equal(huge.status, 503)
+      assert.equal(huge.headers.get('retry-after'), '1')
+      assert.equal((await huge.json() as { error: { data: { limit: string } } }).error.data.limit, 'minFreeSpace')
+      assert.equal((await create(4)).status, 201)
+      assert.equal((await create(4)).status, 201)
+      const third = await create(4)
+      assert.equal(third.status, 503)
+      assert.equal((await third.json() as { error: { code: number, data: { limit: string } } }).error.data.limit, 'maxUploads')
+    } finally {
+      await server.close()
     }
   })
 })

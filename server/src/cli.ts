@@ -47,6 +47,7 @@ Options:
                          with a key kept in D, or with FORMCALL_UPLOAD_SECRET (32+ characters) when it is set
   --upload-max-size B    the largest upload in bytes (default: the fileSize limit)
   --upload-expire-after MS  delete uploads this long after their creation (default 86400000, 24 h)
+  --upload-max-count N   uploads the directory may hold at once; more creations get 503 (default 1000)
   --upload-delete-after-call  delete an upload once a call that bound it succeeded
   --log-level L          ${LOG_LEVELS.join(', ')} (default warn)
   -v, --version          print the version
@@ -176,6 +177,7 @@ function parseCommandLine (argv: string[]) {
         uploads: { type: 'string' },
         'upload-max-size': { type: 'string' },
         'upload-expire-after': { type: 'string' },
+        'upload-max-count': { type: 'string' },
         'upload-delete-after-call': { type: 'boolean', default: false },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false }
@@ -255,10 +257,10 @@ function isAddressOrRange (entry: string): boolean {
  * The `--uploads` flags, or undefined without `--uploads`. The secret comes from the environment, not a flag: a
  * command line is visible to every user of the machine (`ps`).
  */
-function parseUploads (values: { uploads?: string | undefined, 'upload-max-size'?: string | undefined, 'upload-expire-after'?: string | undefined, 'upload-delete-after-call'?: boolean | undefined }): UploadsOptions | undefined {
+function parseUploads (values: { uploads?: string | undefined, 'upload-max-size'?: string | undefined, 'upload-expire-after'?: string | undefined, 'upload-max-count'?: string | undefined, 'upload-delete-after-call'?: boolean | undefined }): UploadsOptions | undefined {
   const directory = values.uploads
   if (directory === undefined) {
-    for (const flag of ['upload-max-size', 'upload-expire-after'] as const) {
+    for (const flag of ['upload-max-size', 'upload-expire-after', 'upload-max-count'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --uploads <dir>, which enables uploads`)
     }
     if (values['upload-delete-after-call'] === true) throw new UsageError('--upload-delete-after-call needs --uploads <dir>, which enables uploads')
@@ -274,6 +276,7 @@ function parseUploads (values: { uploads?: string | undefined, 'upload-max-size'
     ...optional('maxSize', values['upload-max-size'], (value) => wholeNumber('--upload-max-size', value, 1, Number.MAX_SAFE_INTEGER, ' (bytes)')),
     ...optional('expireAfter', values['upload-expire-after'],
       (value) => wholeNumber('--upload-expire-after', value, 1, Number.MAX_SAFE_INTEGER, ' milliseconds')),
+    ...optional('maxUploads', values['upload-max-count'], (value) => wholeNumber('--upload-max-count', value, 1, Number.MAX_SAFE_INTEGER, '')),
     ...(secret === undefined || secret === '' ? {} : { secret }),
     ...(values['upload-delete-after-call'] === true ? { deleteAfterCall: true } : {})
   }

@@ -4,6 +4,7 @@ import type { BeforeCallHook } from './dispatch/call-context.js'
 import type { Executor } from './dispatch/executor.js'
 import type { MethodsObject } from './dispatch/resolve-method.js'
 import type { WorkerPoolOptions } from './dispatch/worker/worker-executor.js'
+import type { BeforeUploadHook } from './uploads/upload-admission.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -176,6 +177,23 @@ export interface UploadsOptions {
    * upload stays until it expires, so a client that lost the call's answer can call again without uploading again.
    */
   deleteAfterCall?: boolean
+  /**
+   * Uploads the store may hold at once, finished or not (counted in `directory` at each creation, so across the
+   * instances sharing it); a creation past it is answered 503 (`-32007`, with `Retry-After`). Default 1000.
+   */
+  maxUploads?: number
+  /**
+   * Bytes the store's file system must keep free after a creation's declared length; a creation that would leave less
+   * is answered 503 (`-32007`). Default 64 MiB. (A disk that fills up anyway fails the PATCH with a 500; the bytes
+   * stored so far stay, to be resumed once there is room.)
+   */
+  minFreeSpace?: number
+  /**
+   * Runs before every request to the upload endpoint but `OPTIONS` (creations, PATCHes, HEADs, DELETEs); throw an
+   * RpcError to refuse it (answered with its status and a JSON error envelope). Without it anyone who can reach the
+   * server may upload, within `maxSize`, `maxUploads` and `minFreeSpace`: authenticate here.
+   */
+  beforeUpload?: BeforeUploadHook
 }
 
 /** {@link UploadsOptions} after defaults are applied. */
@@ -188,7 +206,10 @@ export interface ResolvedUploads {
   secret: Uint8Array | undefined
   deleteAfterCall: boolean
   /** Uploads one call may bind: `limits.files`, which they count against as parts do. */
+  perCall: number
   maxUploads: number
+  minFreeSpace: number
+  beforeUpload: BeforeUploadHook | undefined
 }
 
 /** Options after defaults are applied. */
@@ -273,7 +294,21 @@ function resolveUploads (options: UploadsOptions, limits: Limits): ResolvedUploa
   if (options.deleteAfterCall !== undefined && typeof options.deleteAfterCall !== 'boolean') {
     throw new TypeError(`uploads.deleteAfterCall must be true or false, got ${String(options.deleteAfterCall)}`)
   }
-  return { directory, maxSize, expireAfter, cleanupInterval, secret, deleteAfterCall: options.deleteAfterCall ?? false, maxUploads: limits.files }
+  if (options.beforeUpload !== undefined && typeof options.beforeUpload !== 'function') {
+    throw new TypeError('uploads.beforeUpload must be a function that throws an RpcError to refuse a request')
+  }
+  return {
+    directory,
+    maxSize,
+    expireAfter,
+    cleanupInterval,
+    secret,
+    deleteAfterCall: options.deleteAfterCall ?? false,
+    perCall: limits.files,
+    maxUploads: positive('maxUploads', options.maxUploads, 1000),
+    minFreeSpace: options.minFreeSpace === 0 ? 0 : positive('minFreeSpace', options.minFreeSpace, 64 * 1024 * 1024),
+    beforeUpload: options.beforeUpload
+  }
 }
 
 /** The logger a method sees: Fastify's request logger. */

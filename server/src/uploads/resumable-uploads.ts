@@ -8,6 +8,7 @@ import { openUploadDirectory } from './upload-directory.js'
 import { UploadBinder, type UploadStore } from './upload-binder.js'
 import type { UploadBindings } from '../dispatch/run-call.js'
 import { UploadTokens } from './upload-tokens.js'
+import { UploadAdmission } from './upload-admission.js'
 import { uploadSecret } from './upload-secret.js'
 
 /**
@@ -60,6 +61,12 @@ export class ResumableUploads implements UploadStore, UploadBindings {
       maxSize: this.#settings.maxSize,
       expireAfter: this.expireAfter,
       tokens: this.tokens,
+      admission: new UploadAdmission({
+        directory: this.directory,
+        maxUploads: this.#settings.maxUploads,
+        minFreeSpace: this.#settings.minFreeSpace,
+        beforeUpload: this.#settings.beforeUpload
+      }),
       origins: options.origins,
       pace: options.pace,
       log: this.#log
@@ -68,7 +75,7 @@ export class ResumableUploads implements UploadStore, UploadBindings {
 
   /** The binder of one call's `$upload` placeholders. */
   forCall (log: FastifyBaseLogger): UploadBinder {
-    return new UploadBinder(this, { maxUploads: this.#settings.maxUploads, deleteAfterCall: this.#settings.deleteAfterCall, log })
+    return new UploadBinder(this, { maxUploads: this.#settings.perCall, deleteAfterCall: this.#settings.deleteAfterCall, log })
   }
 
   async remove (id: string): Promise<void> {

@@ -7,6 +7,7 @@ import type { OriginPolicy } from '../route/origin-policy.js'
 import { sendError } from '../respond/send-outcome.js'
 import { guardUploadPace } from './upload-pace-guard.js'
 import type { UploadTokens } from './upload-tokens.js'
+import type { UploadAdmission, UploadRequestInfo } from './upload-admission.js'
 
 /** The HTTP methods of tus 1.0 core, creation, termination and discovery. */
 const TUS_METHODS = ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'] as const
@@ -19,6 +20,8 @@ export interface TusEndpointOptions {
   readonly maxSize: number
   readonly expireAfter: number
   readonly tokens: UploadTokens
+  /** Which requests are taken: the `beforeUpload` hook, the store's bounds. */
+  readonly admission: UploadAdmission
   readonly origins: OriginPolicy
   readonly log: FastifyBaseLogger
   /** How a request body must keep moving (the call endpoint's `idleUploadTimeout` and `minUploadRate`). */
@@ -37,7 +40,7 @@ export interface TusEndpointOptions {
  * ```
  */
 export function mountTusEndpoint (scope: FastifyInstance, options: TusEndpointOptions): TusEndpoint {
-  const { origins, log, tokens } = options
+  const { origins, log, tokens, admission } = options
   const base = `${options.path === '/' ? '' : options.path}${UPLOADS_SUBPATH}`
   const tus = new TusServer({
     // The path as the client sees it: Location headers and upload ids are read against it.
@@ -84,6 +87,15 @@ export function mountTusEndpoint (scope: FastifyInstance, options: TusEndpointOp
       const refusal = origins.refusal(request)
       if (refusal !== undefined) {
         sendError(reply, null, new RpcError(ErrorCode.ORIGIN_NOT_ALLOWED, refusal))
+        return
+      }
+      const refused = await admission.refusal(request, {
+        method: request.method as UploadRequestInfo['method'],
+        uploadId: (request.params as { id?: string }).id
+      })
+      if (refused !== undefined) {
+        origins.decorate(request, reply)
+        sendError(reply, null, refused)
         return
       }
     }
