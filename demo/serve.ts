@@ -1,9 +1,12 @@
 /**
  * `pnpm start`: builds the demo page with Vite and serves it at `/` beside the demo methods at `/rpc`, each call in a
- * pooled worker thread.
+ * pooled worker thread, with resumable uploads at `/rpc/uploads/`.
  *
- *   node --import tsx demo/serve.ts [--port 8080] [--host 127.0.0.1]
+ *   node --import tsx demo/serve.ts [--port 8080] [--host 127.0.0.1] [--uploads <dir>]
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import fastifyStatic from '@fastify/static'
@@ -29,22 +32,30 @@ export interface DemoServerOptions extends Partial<CreateServerOptions> {
   pageDir?: string
 }
 
-/** The demo server: the demo methods at /rpc (each call in a worker), the built page at /. */
+/**
+ * The demo server: the demo methods at /rpc (each call in a worker), resumable uploads at /rpc/uploads/ (stored in
+ * `options.uploads`, or in a private temp directory removed at close), the built page at /.
+ */
 export async function createDemoServer (options: DemoServerOptions = {}): Promise<ReturnType<typeof createServer>> {
   const { pageDir = pageDist, ...serverOptions } = options
+  const ownUploads = serverOptions.uploads === undefined ? await mkdtemp(join(tmpdir(), 'formcall-demo-uploads-')) : undefined
   const app = createServer({
     methodsModule: new URL('./methods.ts', import.meta.url),
     limits: { fileSize: 4 * 2 ** 30 },
+    ...(ownUploads === undefined ? {} : { uploads: { directory: ownUploads } }),
     ...serverOptions
   })
+  if (ownUploads !== undefined) app.addHook('onClose', async () => await rm(ownUploads, { recursive: true, force: true }))
   await app.register(fastifyStatic, { root: pageDir })
   return app
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' } } })
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, uploads: { type: 'string' } }
+  })
   await buildPage()
-  const app = await createDemoServer()
+  const app = await createDemoServer(values.uploads === undefined ? {} : { uploads: { directory: values.uploads } })
   const address = await app.listen({ port: Number(values.port), host: values.host })
   console.log(`formcall demo on ${address}/ (methods at ${address}/rpc)`)
   const shutdown = (): void => { app.close().then(() => process.exit(0), () => process.exit(1)) }

@@ -136,6 +136,28 @@ test('the demo page hashes several files in one call, a 200 MB Blob made in the 
   assert.ok(colours > 200, `the screenshot has ${colours} distinct colours`)
 })
 
+test('with Resumable ticked the demo page uploads through the tus endpoint first; the call binds the uploads and shows the same digests', async () => {
+  const files: FileSpec[] = [
+    { name: 'clip.bin', size: 12 * MB, seed: 3 },
+    { name: 'note.txt', type: 'text/plain', text: 'resumed, formcall' }
+  ]
+  const page = await browser.openPage(`${server.origin}/`)
+  const answersBefore = server.answers.length
+  await page.check('[data-testid=hash-resumable]')
+  await dropFiles(page, files)
+  await page.locator('[data-testid=hash-table]').waitFor({ state: 'visible', timeout: 120_000 })
+
+  assert.deepEqual(await digestRows(page), [
+    ['clip.bin', '12.0 MB', digestOf(files[0] as FileSpec)],
+    ['note.txt', '17 B', digestOf(files[1] as FileSpec)]
+  ])
+  // The call itself carried no file bytes: every file was bound by its upload, so it went as a JSON body.
+  const calls = server.answers.slice(answersBefore).filter(({ contentType }) => contentType !== 'application/offset+octet-stream')
+  assert.ok(calls.some(({ method, contentType, status }) => method === 'POST' && contentType === 'application/json' && status === 200),
+    JSON.stringify(calls))
+  assert.ok(!calls.some(({ contentType }) => contentType === 'multipart/form-data'), JSON.stringify(calls))
+})
+
 test('the progress bar climbs to 100% and shows the upload speed while files upload', async () => {
   const page = await browser.openPage(`${server.origin}/`)
   // Every percentage the page shows, in order.

@@ -1,4 +1,4 @@
-import { createClient, fromForm, RpcError, saveDownload, TransportError } from '@formcall/client-browser'
+import { createClient, fromForm, resumable, RpcError, saveDownload, TransportError } from '@formcall/client-browser'
 import type methods from '../methods.js' // types only: no server code reaches the page
 
 const api = createClient<typeof methods>(new URL('/rpc', location.href))
@@ -36,6 +36,7 @@ const cancel = byId<HTMLButtonElement>('hash-cancel')
 const hashStatus = byId('hash-status')
 const hashTable = byId<HTMLTableElement>('hash-table')
 const hashRows = byId('hash-rows')
+const hashResumable = byId<HTMLInputElement>('hash-resumable')
 let upload: AbortController | undefined
 
 async function hashFiles (files: File[]): Promise<void> {
@@ -62,7 +63,7 @@ async function hashFiles (files: File[]): Promise<void> {
   try {
     const digests = await api
       .$with({ signal: upload.signal, onUploadProgress: ({ loaded, total }) => { showProgress(loaded, total) } })
-      .files.digestMany(files)
+      .files.digestMany(hashResumable.checked ? files.map((file) => resumable(file)) : files)
     const seconds = (performance.now() - started) / 1000
     hashRows.replaceChildren(...digests.map((digest) => {
       const row = document.createElement('tr')
