@@ -25,6 +25,7 @@ declare global {
   interface Window {
     formcall: typeof import('@formcall/client-browser')
     tus: typeof import('tus-js-client')
+    uppy: typeof import('./support/uppy-entry.js')
     /** The upload a test started and left running in the page. */
     running?: Promise<unknown>
   }
@@ -35,6 +36,8 @@ const SIZE = 64 * MiB
 const methods = {
   files: {
     digest: digestFile,
+    /** A file's digest with the name and type it came with. */
+    named: async (file: UploadedFile) => ({ ...await digestFile(file), filename: file.filename, type: file.type }),
     /** Digests of two files, read in order. */
     pair: async (first: UploadedFile, second: UploadedFile) => [await digestFile(first), await digestFile(second)]
   }
@@ -55,8 +58,10 @@ const PAGE = `<!doctype html>
 <script type="module">
   import * as formcall from './formcall.js'
   import * as tus from './tus.js'
+  import * as uppy from './uppy.js'
   window.formcall = formcall
   window.tus = tus
+  window.uppy = uppy
 </script>
 </html>
 `
@@ -64,15 +69,25 @@ const PAGE = `<!doctype html>
 /** tus-js-client's browser build as one ES module for the page. */
 async function buildTusBundle (): Promise<string> {
   // The package's `browser` field maps its Node entry to this one; a lib entry given by path is not remapped.
-  const browserEntry = join(dirname(fileURLToPath(import.meta.resolve('tus-js-client'))), '../../lib.esm/browser/index.js')
+  return await buildPageModule(join(dirname(fileURLToPath(import.meta.resolve('tus-js-client'))), '../../lib.esm/browser/index.js'), 'tus')
+}
+
+/** Uppy with its Tus plugin as one ES module for the page (their browser builds, as an app bundles them). */
+async function buildUppyBundle (): Promise<string> {
+  return await buildPageModule(fileURLToPath(new URL('./support/uppy-entry.ts', import.meta.url)), 'uppy')
+}
+
+/** `entry` and what it imports as one ES module. */
+async function buildPageModule (entry: string, name: string): Promise<string> {
   const result = await build({
     configFile: false,
     logLevel: 'warn',
-    build: { lib: { entry: browserEntry, formats: ['es'], fileName: 'tus' }, write: false, minify: false, target: 'es2022' }
+    resolve: { conditions: ['browser', 'import', 'default'] },
+    build: { lib: { entry, formats: ['es'], fileName: name }, write: false, minify: false, target: 'es2022' }
   })
   const outputs = (Array.isArray(result) ? result : [result]) as Rolldown.RolldownOutput[]
   const chunk = outputs[0]?.output.find((file) => file.type === 'chunk')
-  if (chunk === undefined || chunk.type !== 'chunk') throw new Error('the Vite build of tus-js-client produced no JavaScript chunk')
+  if (chunk === undefined || chunk.type !== 'chunk') throw new Error(`the Vite build of ${name} produced no JavaScript chunk`)
   return chunk.code
 }
 
@@ -86,13 +101,14 @@ interface UploadServer {
   close: () => Promise<void>
 }
 
-async function startUploadServer (bundles: { formcall: string, tus: string }, extra: Partial<CreateServerOptions> = {}, withUploads = true): Promise<UploadServer> {
+async function startUploadServer (bundles: { formcall: string, tus: string, uppy: string }, extra: Partial<CreateServerOptions> = {}, withUploads = true): Promise<UploadServer> {
   const directory = await mkdtemp(join(tmpdir(), 'formcall-browser-uploads-'))
   const spool = await mkdtemp(join(tmpdir(), 'formcall-browser-spool-'))
   const app = createServer({ methods, tmpDir: spool, ...(withUploads ? { uploads: { directory } } : {}), fastify: { logger: false }, ...extra })
   app.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE))
   app.get('/formcall.js', async (_request, reply) => await reply.type('text/javascript; charset=utf-8').send(bundles.formcall))
   app.get('/tus.js', async (_request, reply) => await reply.type('text/javascript; charset=utf-8').send(bundles.tus))
+  app.get('/uppy.js', async (_request, reply) => await reply.type('text/javascript; charset=utf-8').send(bundles.uppy))
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   const port = Number(new URL(address).port)
   return {
@@ -221,13 +237,13 @@ async function serverOffset (server: UploadServer, uploadUrl: string): Promise<{
   return { status: response.status, offset: offset === null ? null : Number(offset) }
 }
 
-let bundles: { formcall: string, tus: string }
+let bundles: { formcall: string, tus: string, uppy: string }
 let server: UploadServer
 let proxy: CuttingProxy
 let browser: TestBrowser
 
 before(async () => {
-  bundles = { formcall: await buildClientBundle(), tus: await buildTusBundle() }
+  bundles = { formcall: await buildClientBundle(), tus: await buildTusBundle(), uppy: await buildUppyBundle() }
   server = await startUploadServer(bundles)
   proxy = await CuttingProxy.start(server.port)
   browser = await launchBrowser()
@@ -245,7 +261,7 @@ after(async () => {
 /** The test page through the proxy, with both clients loaded. */
 async function openPage (origin = proxy.origin): Promise<Page> {
   const page = await browser.openPage(`${origin}/`)
-  await page.waitForFunction(() => 'formcall' in window && 'tus' in window)
+  await page.waitForFunction(() => 'formcall' in window && 'tus' in window && 'uppy' in window)
   return page
 }
 
@@ -283,6 +299,39 @@ test('tus-js-client in the page uploads a 64 MiB Blob through two dropped connec
   assert.equal(proxy.cuts - cutsBefore, 2, 'both connections were cut')
   assert.ok(retries >= 2, `tus-js-client retried after each cut (${retries} retries)`)
   assert.deepEqual(digest, { size: SIZE, sha256: sha256(patternBytes(SIZE, seed)) })
+})
+
+test('Uppy with its Tus plugin uploads a 32 MiB Blob through a dropped connection; a call binding it gets its SHA-256, name and type', async () => {
+  const page = await openPage()
+  const seed = 14
+  const size = 32 * MiB
+  const cut = proxy.cutAfter(12 * MiB)
+  const cutsBefore = proxy.cuts
+
+  const digest = await page.evaluate(async ({ size, seed, patternSource }) => {
+    const fillPattern = new Function(`return (${patternSource})`)() as (bytes: Uint8Array, seed: number) => void
+    const bytes = new Uint8Array(size)
+    fillPattern(bytes, seed)
+    let token: string | null = null
+    const { Uppy, Tus } = window.uppy
+    const uppy = new Uppy({ autoProceed: false }).use(Tus, {
+      endpoint: `${location.origin}/rpc/uploads/`,
+      retryDelays: [0, 0, 0],
+      onAfterResponse: (request, response) => {
+        if (request.getMethod() === 'POST') token = response.getHeader('Upload-Token') ?? token
+      }
+    })
+    uppy.addFile({ name: 'holiday.webm', type: 'video/webm', data: new Blob([bytes], { type: 'video/webm' }), source: 'test' })
+    const result = await uppy.upload()
+    const url = result?.successful?.[0]?.uploadURL
+    if (url === undefined || token === null) throw new Error(`Uppy's upload did not finish with a URL and a token: ${JSON.stringify(result?.failed ?? [])}`)
+    const api = window.formcall.createClient('/rpc')
+    return await api.files.named({ $upload: url, token })
+  }, { size, seed, patternSource })
+
+  await cut
+  assert.equal(proxy.cuts - cutsBefore, 1, 'the connection was cut')
+  assert.deepEqual(digest, { size, sha256: sha256(patternBytes(size, seed)), filename: 'holiday.webm', type: 'video/webm' })
 })
 
 test('the browser client uploads a resumable() File in 24 MiB requests through two dropped connections, reports progress over the whole file, and binds it to the call', async () => {
