@@ -99,7 +99,47 @@ const BODIES: readonly BodySeed[] = [
     slot: 'body'
   },
   { what: 'urlencoded call', type: 'application/x-www-form-urlencoded', call: { method: 'echo', params: ['form'], id: 23 }, slot: 'urlencoded' },
-  { what: 'GET call (disabled)', method: 'GET', type: '', call: { method: 'echo', params: ['q'], id: 24 }, slot: 'query' }
+  { what: 'GET call (disabled)', method: 'GET', type: '', call: { method: 'echo', params: ['q'], id: 24 }, slot: 'query' },
+  {
+    what: 'json call binding an upload with a wrong token',
+    type: 'application/json',
+    call: { method: 'digest', params: [{ $upload: `${RPC_PATH}/uploads/0123456789abcdef0123456789abcdef`, token: 'AAAA' }], id: 25 },
+    slot: 'body'
+  }
+]
+
+/** Requests to the tus endpoint (PROTOCOL.md section 11.1): what a tus client sends, before mutation. */
+interface TusSeed {
+  what: string
+  method: string
+  /** Below `/rpc/uploads`. */
+  path: string
+  headers: Array<[string, string]>
+  body: Buffer
+}
+
+const UNKNOWN_UPLOAD = '/0123456789abcdef0123456789abcdef'
+const METADATA = `filename ${Buffer.from('a.bin').toString('base64')},filetype ${Buffer.from('application/octet-stream').toString('base64')}`
+const TUS: readonly TusSeed[] = [
+  { what: 'tus creation', method: 'POST', path: '/', headers: [['Tus-Resumable', '1.0.0'], ['Upload-Length', '300'], ['Upload-Metadata', METADATA]], body: Buffer.alloc(0) },
+  {
+    what: 'tus creation with upload',
+    method: 'POST',
+    path: '/',
+    headers: [['Tus-Resumable', '1.0.0'], ['Upload-Length', '300'], ['Content-Type', 'application/offset+octet-stream']],
+    body: bytes(300, 5)
+  },
+  { what: 'tus deferred length', method: 'POST', path: '/', headers: [['Tus-Resumable', '1.0.0'], ['Upload-Defer-Length', '1']], body: Buffer.alloc(0) },
+  {
+    what: 'tus PATCH of an unknown upload',
+    method: 'PATCH',
+    path: UNKNOWN_UPLOAD,
+    headers: [['Tus-Resumable', '1.0.0'], ['Upload-Offset', '0'], ['Content-Type', 'application/offset+octet-stream']],
+    body: bytes(100, 6)
+  },
+  { what: 'tus HEAD', method: 'HEAD', path: UNKNOWN_UPLOAD, headers: [['Tus-Resumable', '1.0.0']], body: Buffer.alloc(0) },
+  { what: 'tus DELETE', method: 'DELETE', path: UNKNOWN_UPLOAD, headers: [['Tus-Resumable', '1.0.0']], body: Buffer.alloc(0) },
+  { what: 'tus discovery', method: 'OPTIONS', path: '/', headers: [], body: Buffer.alloc(0) }
 ]
 
 /** Every corpus entry as a fresh draft (the mutators change drafts in place). */
@@ -150,8 +190,24 @@ export function corpus (): Draft[] {
       pieces: 1
     })
   }
+  for (const seed of TUS) {
+    drafts.push({
+      seed: seed.what,
+      method: seed.method,
+      target: `${RPC_PATH}/uploads${seed.path}`,
+      version: 'HTTP/1.1',
+      headers: [['Host', '127.0.0.1'], ...seed.headers.map(([name, value]): [string, string] => [name, value]), ['Connection', 'close']],
+      callText: undefined,
+      callSlot: 'body',
+      multipart: undefined,
+      body: Buffer.from(seed.body),
+      framing: { kind: 'length' },
+      endWrite: false,
+      pieces: 1
+    })
+  }
   return drafts
 }
 
 /** The number of corpus entries. */
-export const CORPUS_SIZE = MULTIPART.length + BODIES.length
+export const CORPUS_SIZE = MULTIPART.length + BODIES.length + TUS.length

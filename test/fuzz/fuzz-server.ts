@@ -24,6 +24,9 @@ const common: CreateServerOptions = {
     spoolSize: 2 * 1024 * 1024,
     batchSize: 10
   },
+  // Resumable uploads too, beside the spool directory (the campaign counts what is left in that one): the tus
+  // endpoint and the `$upload` placeholder are inputs like the rest.
+  uploads: { directory: `${tmpDir}.uploads`, maxSize: 1024 * 1024, maxUploads: 64, minFreeSpace: 0, secret: 'the fuzz servers\' upload token secret' },
   bodyTimeout: 1000,
   idleUploadTimeout: 1000,
   headersTimeout: 2000,

@@ -81,6 +81,7 @@ export class FuzzServer {
   async dispose (): Promise<void> {
     await this.stop()
     await rm(this.tmpDir, { recursive: true, force: true })
+    await rm(`${this.tmpDir}.uploads`, { recursive: true, force: true })
   }
 
   async #spawn (): Promise<void> {
