@@ -5,7 +5,10 @@
  * upload and returns its SHA-256. A page of another origin is refused unless the server allows that origin.
  */
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { finished } from 'node:stream/promises'
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -19,6 +22,7 @@ import { launchBrowser, type TestBrowser } from './support/browser.js'
 import { patternBytes, patternSource, sha256 } from './support/browser-bytes.js'
 import { buildClientBundle, startClientSite, type ClientSite } from './support/browser-client-page.js'
 import { digestFile } from './support/bytes.js'
+import { SeededRandom } from './support/seeded-random.js'
 import { waitFor } from './support/wait.js'
 
 declare global {
@@ -32,6 +36,8 @@ declare global {
 }
 
 const MiB = 1024 * 1024
+const random = new SeededRandom(Number(process.env.FORMCALL_SEED ?? Date.now() % 2 ** 31))
+console.log(`# resumable browser uploads: seed ${random.seed} (FORMCALL_SEED=${random.seed} replays the cut offsets)`)
 const SIZE = 64 * MiB
 const methods = {
   files: {
@@ -55,6 +61,7 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>formcall resumable uploads</title>
 <link rel="icon" href="data:,">
+<input type="file" id="pick">
 <script type="module">
   import * as formcall from './formcall.js'
   import * as tus from './tus.js'
@@ -363,6 +370,45 @@ test('the browser client uploads a resumable() File in 24 MiB requests through t
   assert.ok(progress.every((event) => event.total === SIZE && event.loaded <= SIZE), 'every event counts over the file')
   assert.ok(progress.some((event) => event.loaded > 16 * MiB && event.loaded < SIZE), 'progress was reported along the way')
   assert.deepEqual(remembered, [], 'a bound upload is no longer remembered for resuming')
+})
+
+test('the browser client uploads a 1 GiB file the user picked through three dropped connections and binds it to the call with the right SHA-256', async () => {
+  const size = 1024 * MiB
+  const dir = await mkdtemp(join(tmpdir(), 'formcall-browser-big-'))
+  try {
+    // A real file on disk, picked through an <input type=file> as a user would: the page holds none of its bytes.
+    const path = join(dir, 'lecture.mp4')
+    const hash = createHash('sha256')
+    const out = createWriteStream(path)
+    const piece = patternBytes(16 * MiB, 15)
+    for (let written = 0; written < size; written += piece.length) {
+      hash.update(piece)
+      if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+    }
+    out.end()
+    await finished(out)
+    const page = await openPage()
+    await page.setInputFiles('#pick', path)
+    // Three cuts at seeded offsets, each inside a different 64 MiB request.
+    const cuts = [random.int(10, 300), random.int(350, 650), random.int(700, 1000)].map((mib) => mib * MiB)
+    const cut = proxy.cutAfter(...cuts)
+    const cutsBefore = proxy.cuts
+
+    const { digest, last } = await page.evaluate(async () => {
+      const file = (document.getElementById('pick') as HTMLInputElement).files?.[0]
+      if (file === undefined) throw new Error('no file was picked')
+      let last: { loaded: number, total: number } | undefined
+      const api = window.formcall.createClient<PageMethods>('/rpc', { onUploadProgress: (event) => { last = event } })
+      return { digest: await api.files.digest(window.formcall.resumable(file)), last }
+    })
+
+    await cut
+    assert.equal(proxy.cuts - cutsBefore, 3, 'three connections were cut')
+    assert.deepEqual(digest, { size, sha256: hash.digest('hex') })
+    assert.deepEqual(last, { loaded: size, total: size })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 })
 
 test('a page reloaded mid-upload resumes the same File from the offset the server holds, not from zero', async () => {

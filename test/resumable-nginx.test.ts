@@ -18,9 +18,11 @@ import { createClient } from '@formcall/client-node'
 import { ErrorCode, isRpcError, type UploadedFile } from '@formcall/server'
 import { documentedConfig, renderDocumentedConfig, startNginx, type RunningNginx } from './support/nginx.js'
 import { generatedChunks } from './support/pool-bytes.js'
+import { SeededRandom } from './support/seeded-random.js'
 import { startServer, type RunningServer } from './support/start-server.js'
 
 const MiB = 1024 * 1024
+const random = new SeededRandom(Number(process.env.FORMCALL_SEED ?? Date.now() % 2 ** 31))
 /** nginx connects to the instances from here: the address they trust. */
 const PROXY_ADDRESS = '127.0.0.1'
 /** The secret both instances make tokens with; 32 characters at least. */
@@ -46,23 +48,38 @@ function methodsOf (instance: string) {
 }
 
 /**
- * A TCP relay in front of one instance that counts the bytes clients send it, so a test can tell which instance
- * nginx gave an upload's requests to.
+ * A TCP relay that counts the bytes clients send through it (over all its connections), so a test can tell which
+ * instance nginx gave an upload's requests to, and drops the connection carrying each byte offset in `cuts`, as a
+ * failing network would.
  */
 class CountingRelay {
   readonly #server: TcpServer
+  readonly #cuts: number[]
   bytesIn = 0
+  /** Connections dropped so far. */
+  dropped = 0
 
-  private constructor (server: TcpServer) { this.#server = server }
+  private constructor (server: TcpServer, cuts: number[]) {
+    this.#server = server
+    this.#cuts = [...cuts].sort((a, b) => a - b)
+  }
 
-  static async start (targetPort: number): Promise<CountingRelay> {
+  static async start (targetPort: number, cuts: number[] = []): Promise<CountingRelay> {
     const server = createTcpServer()
-    const relay = new CountingRelay(server)
+    const relay = new CountingRelay(server, cuts)
     server.on('connection', (client) => {
       const upstream = connect(targetPort, '127.0.0.1')
-      client.on('data', (chunk: Buffer) => { relay.bytesIn += chunk.length })
-      client.pipe(upstream).pipe(client)
       const close = (): void => { client.destroy(); upstream.destroy() }
+      client.on('data', (chunk: Buffer) => {
+        relay.bytesIn += chunk.length
+        const next = relay.#cuts[0]
+        if (next !== undefined && relay.bytesIn >= next) {
+          relay.#cuts.shift()
+          relay.dropped++
+          close()
+        }
+      })
+      client.pipe(upstream).pipe(client)
       client.on('error', close)
       upstream.on('error', close)
       client.on('close', close)
@@ -216,32 +233,46 @@ describe('resumable uploads on two instances sharing an upload directory, behind
     assert.deepEqual([...instances].sort(), ['a', 'b'])
   })
 
-  it('completes an upload sent through nginx whose requests go to both instances, with the right SHA-256', async () => {
-    const size = 40 * MiB
+  it('completes a 1 GiB upload sent through nginx, its connection cut three times, its requests spread over both instances, with the right SHA-256', async () => {
+    const size = 1024 * MiB
     const path = join(work, 'through-nginx.bin')
     const expected = await writeGenerated(path, size)
+    const cuts = [random.int(1, 340), random.int(341, 680), random.int(681, 1000)].map((mib) => mib * MiB)
+    // Between the client and nginx, as a flaky link would be.
+    const link = await CountingRelay.start(nginx.port, cuts)
     const before = { a: relayA.bytesIn, b: relayB.bytesIn }
     let token: string | undefined
-    const url = await new Promise<string>((resolve, reject) => {
-      const upload: tus.Upload = new tus.Upload(createReadStream(path), {
-        ...tusOptions((t) => { token = t }),
-        endpoint: `${nginx.origin}/rpc/uploads/`,
-        // Ten PATCH requests: nginx's round robin hands them to a and b in turn.
-        chunkSize: 4 * MiB,
-        onError: reject,
-        onSuccess: () => resolve(upload.url as string)
+    let retries = 0
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const upload: tus.Upload = new tus.Upload(createReadStream(path), {
+          ...tusOptions((t) => { token = t }),
+          endpoint: `http://${link.address}/rpc/uploads/`,
+          // Sixteen PATCH requests (and one more after each cut): nginx's round robin hands them to a and b in turn.
+          chunkSize: 64 * MiB,
+          onShouldRetry: () => { retries++; return true },
+          onError: reject,
+          onSuccess: () => resolve(upload.url as string)
+        })
+        upload.start()
       })
-      upload.start()
-    })
-    const sentToA = relayA.bytesIn - before.a
-    const sentToB = relayB.bytesIn - before.b
-    assert.ok(sentToA >= 8 * MiB && sentToB >= 8 * MiB,
-      `both instances took part of the upload (a ${(sentToA / MiB).toFixed(1)} MiB, b ${(sentToB / MiB).toFixed(1)} MiB)`)
-    assert.ok(sentToA + sentToB >= size)
-    assert.ok(url.startsWith(`${nginx.origin}/rpc/uploads/`), `the upload's URL is on the proxy's origin: ${url}`)
+      assert.equal(link.dropped, 3, 'the link dropped three connections')
+      assert.ok(retries >= 3, `tus-js-client resumed after each cut (${retries} retries)`)
+      const sentToA = relayA.bytesIn - before.a
+      const sentToB = relayB.bytesIn - before.b
+      assert.ok(sentToA >= 128 * MiB && sentToB >= 128 * MiB,
+        `both instances took part of the upload (a ${(sentToA / MiB).toFixed(1)} MiB, b ${(sentToB / MiB).toFixed(1)} MiB)`)
+      // What was resent after the cuts: the bytes in flight that no instance had stored, far less than the file again.
+      assert.ok(sentToA + sentToB >= size && sentToA + sentToB < size + 3 * 64 * MiB,
+        `the instances received ${((sentToA + sentToB) / MiB).toFixed(1)} MiB for ${size / MiB} MiB`)
 
-    const digest = await createClient(`${nginx.origin}/rpc`).digest({ $upload: url, token }) as Digest
-    assert.equal(digest.size, size)
-    assert.equal(digest.sha256, expected)
+      const digest = await createClient(`${nginx.origin}/rpc`).digest({ $upload: url, token }) as Digest
+      assert.equal(digest.size, size)
+      assert.equal(digest.sha256, expected)
+      console.log(`# 1 GiB through nginx, cut at ${cuts.map((c) => c / MiB).join(', ')} MiB: a received ${(sentToA / MiB).toFixed(0)} MiB, ` +
+        `b ${(sentToB / MiB).toFixed(0)} MiB, ${retries} retries (FORMCALL_SEED=${random.seed} replays the cuts)`)
+    } finally {
+      await link.close()
+    }
   })
 })
