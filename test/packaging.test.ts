@@ -309,11 +309,12 @@ describe('the packed packages, installed from their tarballs', () => {
     assert.ok(existsSync(join(example, 'dist', 'methods.js')) && existsSync(join(example, 'dist', 'methods.d.ts')))
 
     // The bin link npm made, started as a user's shell would (its shebang picks node from PATH).
-    const server = start(inConsumer('node_modules', '.bin', 'formcall'), ['serve', 'dist/methods.js', '--port', '0'], example)
+    // With resumable uploads too, stored in the work directory: the upload-large-file example sends one that way.
+    const server = start(inConsumer('node_modules', '.bin', 'formcall'), ['serve', 'dist/methods.js', '--port', '0', '--uploads', join(work, 'uploads')], example)
     const [, url, how] = await within(server.line(/formcall listening on (http:\/\/127\.0\.0\.1:\d+\/rpc) \((.*)\)/), 30_000,
       'the cli-server starting')
     cliServerUrl = url!
-    assert.equal(how, 'worker; methods: echo, math.add, files.digest, files.report, shop.reserve')
+    assert.equal(how, 'worker; methods: echo, math.add, files.digest, files.report, shop.reserve; resumable uploads at /rpc/uploads/')
 
     const echo = await postJson(url!, { jsonrpc: '2.0', id: 1, method: 'echo', params: ['from the tarball'] })
     assert.equal(echo.status, 200, echo.text)
@@ -393,6 +394,26 @@ describe('the packed packages, installed from their tarballs', () => {
     assert.equal(last[1], last[2])
     assert.ok(Number(last[2]) > LARGE_FILE_SIZE, 'the total counts the multipart body, a little more than the file')
     assert.ok((stdout.match(/^progress /gm) ?? []).length >= 10, 'progress is reported along the way')
+    await rm(path)
+  })
+
+  it('the upload-large-file example with --resumable sends 64 MiB through the tus endpoint, then the call binds it: plain node, installed packages', { timeout: 90_000 }, async () => {
+    assert.ok(cliServerUrl !== undefined, 'needs the cli-server example running (its test failed)')
+    const path = join(work, 'resumable.bin')
+    const content = randomBytes(LARGE_FILE_SIZE)
+    await writeFile(path, content)
+    const expected = createHash('sha256').update(content).digest('hex')
+
+    const { stdout } = await runCommand(node, ['upload.mjs', '--resumable', cliServerUrl, path], {
+      cwd: inConsumer('upload-large-file'), env: consumerEnv(), timeoutMs: 60_000
+    })
+    assert.equal(/^sha256 ([0-9a-f]{64})$/m.exec(stdout)?.[1], expected, stdout)
+    assert.match(stdout, /, resumably$/m)
+    const last = /^progress 100% \((\d+) of (\d+) bytes\)$/m.exec(stdout)
+    assert.ok(last !== null, `no 100% progress line in:\n${stdout}`)
+    assert.equal(last[1], last[2])
+    // The bytes went to the upload store, not through a multipart body: it holds the upload now.
+    assert.ok((await readdir(join(work, 'uploads'))).some((name) => name.endsWith('.json')), 'the upload is in the --uploads directory')
     await rm(path)
   })
 

@@ -15,6 +15,12 @@ export interface FileFromPathOptions {
   filename?: string
   /** The content type sent to the server; defaults to a guess from the filename's extension. */
   type?: string
+  /**
+   * `true`: upload the file resumably through the server's tus endpoint before the call, and bind it to the call by
+   * reference (see `ResumableOptions` for retries, chunk size and resuming after a restart). `false`: always send it
+   * as a multipart part, whatever the client's `resumable.above`. Unset: the client's `resumable.above` decides.
+   */
+  resumable?: boolean
 }
 
 /**
@@ -36,6 +42,8 @@ export class LocalFile {
   readonly filename: string
   /** The content type the server receives, or `undefined` to guess it from the filename. */
   readonly type: string | undefined
+  /** `true`/`false` as given to {@link fileFromPath}, or `undefined` to let the client's `resumable.above` decide. */
+  readonly resumable: boolean | undefined
 
   constructor (path: string, options: FileFromPathOptions = {}) {
     if (typeof path !== 'string' || path === '') {
@@ -44,6 +52,10 @@ export class LocalFile {
     this.path = path
     this.filename = options.filename ?? basename(path)
     this.type = options.type
+    if (options.resumable !== undefined && typeof options.resumable !== 'boolean') {
+      throw new TypeError(`fileFromPath's resumable option must be true or false; got ${typeof options.resumable}`)
+    }
+    this.resumable = options.resumable
   }
 
   /** True for any LocalFile, from this copy of the package or another. */
@@ -61,6 +73,8 @@ Object.defineProperty(LocalFile.prototype, kLocalFile, { value: true })
  * @example
  * ```ts
  * await api.files.store({ title: 'Q3', file: fileFromPath('./q3.pdf', { type: 'application/pdf' }) })
+ * // Uploaded through the server's tus endpoint first, resuming after dropped connections, then bound to the call:
+ * await api.videos.publish({ title: 'talk', video: fileFromPath('./talk.mp4', { resumable: true }) })
  * ```
  */
 export function fileFromPath (path: string, options?: FileFromPathOptions): LocalFile {

@@ -6,6 +6,7 @@
  * import { createClient, fileFromPath } from '@formcall/client-node'
  * const api = createClient<typeof methods>('http://localhost:8080/rpc')
  * await api.files.store({ title: 'Q3', file: fileFromPath('./q3.pdf') })
+ * await api.videos.publish({ video: fileFromPath('./talk.mp4', { resumable: true }) }) // tus upload, then the call
  * ```
  */
 export { createClient } from './create-client.js'
@@ -21,6 +22,7 @@ export type {
   ClientControls,
   ClientOptions,
   FileLike,
+  ResumableOptions,
   UntypedApi,
   UploadProgress
 } from './types.js'

@@ -1,5 +1,5 @@
-import { encodeCall, UploadSources } from './encode/index.js'
-import { CallScope, defaultAgent, sendRequest, type Exchange } from './send/index.js'
+import { collectCall, encodeCall, pickResumable, UploadSources, type BoundUpload } from './encode/index.js'
+import { CallProgress, CallScope, defaultAgent, sendRequest, uploadResumableFiles, type Exchange, type ResumableUploads } from './send/index.js'
 import { decodeResponse } from './decode/index.js'
 import type { CallParamsLike } from '@formcall/spec/client'
 import type { ResolvedOptions } from './resolve-options.js'
@@ -8,7 +8,8 @@ let nextId = 1
 
 /**
  * Runs one call through the three stages: encode the params (files become parts), send the request, decode the
- * response. Whatever happens, the call's file streams and timer do not outlive it (for a download: its body).
+ * response. Files that go resumably are uploaded through the server's tus endpoint first, and the call binds them
+ * by reference. Whatever happens, the call's file streams and timer do not outlive it (for a download: its body).
  *
  * @example
  * ```ts
@@ -21,23 +22,32 @@ export async function performCall (url: URL, method: string, params: CallParamsL
   const label = `call "${method}" to ${url.origin}${url.pathname}`
   const sources = new UploadSources()
   const scope = new CallScope({ label, signals: options.signals, timeout: options.timeout })
+  const headers = Object.fromEntries(options.headers)
+  const agent = options.agent ?? defaultAgent(url)
 
   let exchange: Exchange
+  let uploads: ResumableUploads | undefined
   try {
-    // encodeCall hands the caller's streams to `sources` before it first waits, so their errors are watched.
-    const body = await encodeCall({ method, params, id }, sources)
-    exchange = await sendRequest(body, sources, {
-      url,
-      method,
-      headers: Object.fromEntries(options.headers),
-      agent: options.agent ?? defaultAgent(url),
-      onUploadProgress: options.onUploadProgress,
-      label
-    }, scope)
+    // collectCall hands the caller's streams to `sources` before anything waits, so their errors are watched.
+    const collected = collectCall({ method, params, id }, sources)
+    const resumable = await pickResumable(collected.files, options.resumable)
+    let bound: ReadonlyMap<string, BoundUpload> = new Map()
+    let onUploadProgress = options.onUploadProgress
+    if (resumable.length > 0) {
+      const progress = new CallProgress(resumable.map((file) => file.size), options.onUploadProgress, (err) => scope.fail(err))
+      uploads = await uploadResumableFiles(resumable, { url, headers, agent, options: options.resumable, label }, progress, scope)
+      bound = uploads.bound
+      onUploadProgress = progress.bodyListener()
+    }
+    const body = await encodeCall(collected, bound, sources)
+    exchange = await sendRequest(body, sources, { url, method, headers, agent, onUploadProgress, label }, scope)
   } catch (err) {
     scope.dispose()
     await sources.destroy()
     throw err
   }
-  return await decodeResponse(exchange, scope, { id, label })
+  const result = await decodeResponse(exchange, scope, { id, label })
+  // Stored only to resume across processes: an upload a successful call bound is done with.
+  await uploads?.forget()
+  return result
 }

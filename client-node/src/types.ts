@@ -36,10 +36,62 @@ export type FileLike =
  * ```
  */
 export interface UploadProgress {
-  /** Bytes of the request body handed to the operating system so far. */
+  /**
+   * Bytes handed to the operating system so far: of the request body, and first of the files the call uploads
+   * resumably (for each, the highest offset sent so far). Never decreases: after a dropped connection the bytes the
+   * server did not keep are sent again, and no event is emitted until the re-sent bytes pass the earlier mark.
+   */
   loaded: number
-  /** The body's size, or `null` while it is unknown (a stream without a known length). */
+  /**
+   * The size of what the call sends, or `null` while it is unknown (a stream without a known length). A call with
+   * resumable files counts their sizes from the first event and adds the request body's size once the body is
+   * built, after the uploads (it names them): `total` grows once, by the size of the call's JSON and its other parts.
+   */
   total: number | null
+}
+
+/**
+ * How a call uploads files resumably (PROTOCOL.md section 11): through the tus 1.0 endpoint the server serves at
+ * `<call url>/uploads/`, before the call, which then binds each one with `{"$upload": <url>, "token": <token>}` in
+ * place of the file and carries none of its bytes. The file is read from disk as a stream, one PATCH of at most
+ * `chunkSize` bytes at a time, so memory stays flat whatever its size; a dropped connection or a restarted server
+ * is survived by asking the server for its offset (HEAD) and sending the rest. Only files on disk
+ * (`fileFromPath`) can go resumably: other file arguments are sent as multipart parts. The server must enable
+ * `uploads`; a server without them fails the call with a `TransportError` rather than receiving the file otherwise.
+ *
+ * @example
+ * ```ts
+ * const api = createClient<typeof methods>('http://localhost:8080/rpc', { resumable: { above: 64 * 2 ** 20 } })
+ * await api.videos.publish({ title: 'talk', video: fileFromPath('./talk.mp4') }) // 2 GiB: resumable
+ * ```
+ */
+export interface ResumableOptions {
+  /**
+   * Every `fileFromPath` file larger than this many bytes is uploaded resumably, unless made with
+   * `{ resumable: false }`. Unset: only files made with `fileFromPath(path, { resumable: true })` are.
+   */
+  above?: number
+  /**
+   * Bytes of the file each PATCH request carries; default 64 MiB. `Infinity`: one PATCH sends the rest of the file.
+   * Memory does not depend on it (each PATCH streams its range from disk); keep it below the request-body limit of
+   * any proxy between client and server.
+   */
+  chunkSize?: number
+  /**
+   * Milliseconds to wait before each retry of a failed tus request (a connection error, a 5xx, a 409 offset
+   * mismatch, a 423), in order; when they run out the call fails. The count starts over whenever an attempt got
+   * bytes stored, so a link that keeps moving never runs out. Default: exponential backoff,
+   * `[0, 500, 1000, 2000, 4000, 8000, 16000, 32000]` (about a minute without progress).
+   */
+  retryDelays?: readonly number[]
+  /**
+   * Opt-in: a JSON file where the URL and token of each unfinished upload are kept (tus-js-client's Node
+   * `FileUrlStorage`), so that a process started again resumes an upload of the same file (same absolute path,
+   * size and modification time, same endpoint) instead of starting over. The file holds upload tokens: keep it
+   * private to the user. An entry is removed once a call that bound its upload has succeeded, or the upload was
+   * terminated. Unset (the default): nothing is written, and uploads resume only within this process.
+   */
+  storePath?: string
 }
 
 /**
@@ -67,6 +119,12 @@ export interface CallOptions {
   onUploadProgress?: (progress: UploadProgress) => void
   /** The `http.Agent` / `https.Agent` for the connection; defaults to a shared keep-alive agent. */
   agent?: Agent
+  /**
+   * How files are uploaded resumably through the server's tus endpoint before the call: see {@link ResumableOptions}.
+   * Replaces, not merges with, an earlier setting; `false` puts the defaults back (no `above`: only files made with
+   * `fileFromPath(path, { resumable: true })` go resumably).
+   */
+  resumable?: ResumableOptions | false
 }
 
 /**
@@ -74,7 +132,7 @@ export interface CallOptions {
  *
  * @example
  * ```ts
- * const api = createClient<typeof methods>('http://localhost:8080/rpc', { timeout: 60_000 })
+ * const api = createClient<typeof methods>('http://localhost:8080/rpc', { timeout: 60_000, resumable: { above: 2 ** 26 } })
  * ```
  */
 export type ClientOptions = CallOptions

@@ -1,18 +1,22 @@
 #!/usr/bin/env node
-// Usage: node upload.mjs <endpoint-url> <file> [method]
+// Usage: node upload.mjs [--resumable] <endpoint-url> <file> [method]
 // Streams <file> to <method> (default files.digest, as in ../cli-server) and prints the progress and the answer.
+// With --resumable the file first goes to the server's tus endpoint (a server started with --uploads), resuming
+// after dropped connections, and the call binds it.
 import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { createClient, fileFromPath, RpcError, TransportError } from '@formcall/client-node'
 
-const [url, path, method = 'files.digest'] = process.argv.slice(2)
+const args = process.argv.slice(2)
+const resumable = args[0] === '--resumable'
+const [url, path, method = 'files.digest'] = resumable ? args.slice(1) : args
 if (url === undefined || path === undefined) {
-  console.error('usage: node upload.mjs <endpoint-url> <file> [method]   e.g. node upload.mjs http://127.0.0.1:8080/rpc ./big.iso')
+  console.error('usage: node upload.mjs [--resumable] <endpoint-url> <file> [method]   e.g. node upload.mjs http://127.0.0.1:8080/rpc ./big.iso')
   process.exit(2)
 }
 
 const { size } = await stat(path)
-console.log(`uploading ${basename(path)} (${size} bytes) to ${url} ${method}`)
+console.log(`uploading ${basename(path)} (${size} bytes) to ${url} ${method}${resumable ? ', resumably' : ''}`)
 
 const api = createClient(url)
 let shownTenth = -1
@@ -32,7 +36,7 @@ try {
         }
       }
     })
-    .$call(method, [fileFromPath(path)])
+    .$call(method, [fileFromPath(path, { resumable })])
   const seconds = (performance.now() - started) / 1000
   console.log(`done in ${seconds.toFixed(1)} s (${(size / 2 ** 20 / seconds).toFixed(0)} MiB/s)`)
   console.log(`result ${JSON.stringify(result)}`)

@@ -6,6 +6,7 @@ import type { FoundFile } from '@formcall/spec/client'
 import type { FileValue } from './classify-file-like.js'
 import { LazyReadable } from './lazy-readable.js'
 import { DEFAULT_FILENAME, filenameOfPath, partFilename } from './part-filename.js'
+import { statLocalFile } from './stat-local-file.js'
 
 /** One file part, measured and ready to be appended to the multipart body. */
 export interface FilePart {
@@ -66,13 +67,7 @@ export async function preparePart (found: FoundFile<FileValue>): Promise<FilePar
     }
     case 'local': {
       const { file } = value
-      const stats = await stat(file.path).catch((err: NodeJS.ErrnoException) => {
-        throw Object.assign(new Error(`cannot send fileFromPath("${file.path}") at ${where}: ${err.message}; ` +
-          'check that the file exists and is readable', { cause: err }), { code: err.code })
-      })
-      if (stats.isDirectory()) {
-        throw new Error(`cannot send fileFromPath("${file.path}") at ${where}: it is a directory; pass the path of a file`)
-      }
+      const stats = await statLocalFile(file, where)
       const size = stats.isFile() && stats.size > 0 ? stats.size : null
       return named(file.filename, file.type, size, new LazyReadable(() => createReadStream(file.path)))
     }
