@@ -33,11 +33,29 @@ export function uploadRows (clientNodeUnavailable: string | undefined): UploadRo
         clientEntry: 'load/client-node.ts',
         ...(clientNodeUnavailable === undefined ? {} : { unavailable: clientNodeUnavailable })
       },
-      { ...server, id: `clients/form-data/${v.mode}`, client: 'form-data .pipe(http.request)', clientEntry: 'load/form-data.ts' }
+      { ...server, id: `clients/form-data/${v.mode}`, client: 'form-data .pipe(http.request)', clientEntry: 'load/form-data.ts' },
+      // The same bytes from a file on disk, one-shot and resumable, each also with the connection dropped once at 50 %.
+      ...fileUploads.map((f): UploadRowSpec => ({
+        ...server,
+        serverArgs: [v.mode, 'uploads'],
+        id: `clients/client-node-${f.id}/${v.mode}`,
+        client: f.client,
+        clientEntry: 'load/client-node-file.ts',
+        clientArgs: f.args,
+        ...(clientNodeUnavailable === undefined ? {} : { unavailable: clientNodeUnavailable })
+      }))
     ]
   })
   return [...upload, ...clients]
 }
+
+/** The file-upload variants of the clients table (load/client-node-file.ts). */
+const fileUploads = [
+  { id: 'file', client: 'client-node fileFromPath(p), one-shot', args: ['oneshot'] },
+  { id: 'resumable', client: 'client-node fileFromPath(p, { resumable: true })', args: ['resumable'] },
+  { id: 'file-cut', client: 'one-shot, cut at 50 %, sent again', args: ['oneshot', 'cut'] },
+  { id: 'resumable-cut', client: 'resumable, cut at 50 %, resumed', args: ['resumable', 'cut'] }
+] as const
 
 /**
  * The RSS sweep's rows (`BENCH_RSS_SWEEP`): the formcall upload rows and their parser alone, as `rss/…` (the

@@ -147,22 +147,25 @@ export function renderReport (results: BenchResults): string {
   out.push('')
 
   out.push(`CLIENTS: the same ${settings.uploadMiB} MiB upload to the formcall server, sent by a client library (generated ` +
-    `Readable as the file); median of ${settings.repeat} uploads per row`)
+    'Readable as the file; the client-node-file and -resumable rows read the same bytes from a file on disk, and their ' +
+    '-cut rows lose the connection once at 50 %, the time to recover included); median of ' +
+    `${settings.repeat} uploads per row; server CPU per GiB as in the upload table`)
   out.push(table([
-    { header: 'id', width: 31, align: 'left' },
+    { header: 'id', width: 38, align: 'left' },
     { header: 'mode', width: 6, align: 'left' },
-    { header: 'client', width: 30, align: 'left' },
+    { header: 'client', width: 46, align: 'left' },
     { header: 'MiB/s', width: 7, align: 'right' },
     { header: 'min-max', width: 11, align: 'right' },
     { header: 'seconds', width: 7, align: 'right' },
     { header: 'srv RSS peak MiB', width: 16, align: 'right' },
     { header: 'cli RSS peak MiB', width: 16, align: 'right' },
     { header: 'cli CPU s', width: 9, align: 'right' },
+    { header: 'srv CPU s/GiB', width: 13, align: 'right' },
     { header: 'vs form-data', width: 12, align: 'right' },
     { header: 'status', width: 6, align: 'left' }
   ], results.clients.map((r) => [
     r.id, r.mode, r.client, fixed(r.mibPerSecond, 0), range(r.mibPerSecondRange), fixed(seconds(r.ms), 2), mib(r.serverRssPeak),
-    mib(r.clientRssPeak), fixed(cpuSeconds(r.clientCpu), 2), fixed(r.ratios.vsFormData, 2), statusCell(r)
+    mib(r.clientRssPeak), fixed(cpuSeconds(r.clientCpu), 2), fixed(r.serverCpuSecondsPerGiB, 2), fixed(r.ratios.vsFormData, 2), statusCell(r)
   ])))
   out.push('')
 

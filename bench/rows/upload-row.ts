@@ -19,6 +19,8 @@ export interface UploadRowSpec {
   serverEntry: string
   serverArgs: string[]
   clientEntry: string
+  /** Arguments after the job that the load client is started with (its variant). */
+  clientArgs?: readonly string[]
   /** What the server's `bytes` answer counts: the file part, or (the ceiling) the whole body. */
   counts: 'part' | 'body'
   /** Set when the row cannot run here; it is reported as not measured with this reason. */
@@ -141,7 +143,7 @@ export class UploadRow {
     let load: BenchChild | undefined
     try {
       const before = await serverStats(server)
-      load = BenchChild.start(this.spec.clientEntry, [JSON.stringify(job)])
+      load = BenchChild.start(this.spec.clientEntry, [JSON.stringify(job), ...(this.spec.clientArgs ?? [])])
       sampler.watch(load.pid)
       // A guard against a hung upload only: 60 s plus 5 MiB/s.
       const done = await load.next('upload', 60_000 + settings.uploadBytes / (5 * MiB) * 1000)
