@@ -8,7 +8,6 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream, readdirSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +16,7 @@ import { createClient, fileFromPath, TransportError, type UploadProgress } from 
 import { ErrorCode, RpcError, type CreateServerOptions } from '@formcall/server'
 import { openDescriptors } from '../client-node/test/support/open-descriptors.js'
 import { CLI_FROM_SOURCE, peakRssDuring, rssOf, startChild, type Child } from './support/child-process.js'
+import { CuttingProxy } from './support/cutting-proxy.js'
 import { SeededRandom } from './support/seeded-random.js'
 import { startServer, type RunningServer } from './support/start-server.js'
 import { vectorMethods } from './support/vector-methods.js'
@@ -76,102 +76,6 @@ async function sourceFile (dir: string, name: string, size: number, text = false
   return { path, sha256: hash.digest('hex') }
 }
 
-/**
- * A TCP proxy in front of a server. It cuts the connection when the bytes it forwarded towards the server (over every
- * connection, headers included) reach each of `cuts`, destroying both sockets as a dropped link would. `down()` cuts
- * every connection and holds new ones (or refuses them) until `up(port)` points it at a server again, as a server
- * that is restarted behind a stable address.
- */
-class CuttingProxy {
-  readonly #server: TcpServer
-  readonly #cuts: number[]
-  readonly #sockets = new Set<Socket>()
-  readonly #held: Socket[] = []
-  #target: number | undefined
-  #refuse = false
-  /** Bytes forwarded towards the server so far. */
-  forwarded = 0
-  /** Connections cut at an offset so far. */
-  cut = 0
-
-  constructor (targetPort: number, cuts: number[] = []) {
-    this.#target = targetPort
-    this.#cuts = [...cuts].sort((a, b) => a - b)
-    this.#server = createTcpServer((client) => this.#accept(client))
-  }
-
-  async listen (): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
-    const address = this.#server.address()
-    assert.ok(address !== null && typeof address === 'object')
-    return `http://127.0.0.1:${address.port}`
-  }
-
-  /** Cuts every connection; new ones are held until `up()`, or destroyed at once with `refuse`. */
-  down ({ refuse = false } = {}): void {
-    this.#target = undefined
-    this.#refuse = refuse
-    for (const socket of this.#sockets) socket.destroy()
-  }
-
-  /** Forwards to `port` from now on, held connections first. */
-  up (port: number): void {
-    this.#target = port
-    for (const client of this.#held.splice(0)) if (!client.destroyed) this.#relay(client, port)
-  }
-
-  async close (): Promise<void> {
-    for (const socket of [...this.#sockets, ...this.#held]) socket.destroy()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
-  }
-
-  #accept (client: Socket): void {
-    client.on('error', () => client.destroy())
-    if (this.#target !== undefined) {
-      this.#relay(client, this.#target)
-    } else if (this.#refuse) {
-      client.destroy()
-    } else {
-      client.pause()
-      this.#held.push(client)
-    }
-  }
-
-  #relay (client: Socket, port: number): void {
-    const upstream = connect({ port, host: '127.0.0.1' })
-    for (const socket of [client, upstream]) {
-      this.#sockets.add(socket)
-      socket.once('close', () => this.#sockets.delete(socket))
-    }
-    const kill = (): void => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', kill)
-    upstream.on('error', kill)
-    client.on('close', kill)
-    upstream.on('close', kill)
-    upstream.pipe(client)
-    client.on('data', (chunk: Buffer) => {
-      const next = this.#cuts[0]
-      if (next !== undefined && this.forwarded + chunk.length >= next) {
-        const keep = next - this.forwarded
-        this.#cuts.shift()
-        this.forwarded += keep
-        this.cut++
-        upstream.write(chunk.subarray(0, keep), () => kill())
-        client.pause()
-        return
-      }
-      this.forwarded += chunk.length
-      if (!upstream.write(chunk)) {
-        client.pause()
-        upstream.once('drain', () => client.resume())
-      }
-    })
-    client.resume()
-  }
-}
 
 /** Three distinct random offsets inside `[low, high)`. */
 function threeCuts (low: number, high: number): number[] {

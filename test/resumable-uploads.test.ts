@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +15,7 @@ import { ErrorCode, RpcError, type CreateServerOptions, type UploadRequestInfo }
 import { CLI_FROM_SOURCE, startChild } from './support/child-process.js'
 import { multipartBody, multipartType } from './support/multipart.js'
 import { openRequest, postJson, rawRequest } from './support/raw-http.js'
+import { CuttingProxy } from './support/cutting-proxy.js'
 import { SeededRandom } from './support/seeded-random.js'
 import { startServer, type RunningServer } from './support/start-server.js'
 import { vectorMethods } from './support/vector-methods.js'
@@ -63,71 +63,6 @@ async function randomFile (size: number): Promise<{ path: string, sha256: string
   return { path, sha256: hash.digest('hex'), remove: async () => await rm(dir, { recursive: true, force: true }) }
 }
 
-/**
- * A TCP proxy in front of the server that cuts the connection when the bytes it forwarded towards the server (over
- * every connection, headers included) reach each of `cuts`: it forwards exactly up to the offset, then destroys both
- * sockets, as a dropped link would.
- */
-class CuttingProxy {
-  readonly #server: TcpServer
-  readonly #cuts: number[]
-  readonly #sockets = new Set<Socket>()
-  #forwarded = 0
-  /** Connections cut so far. */
-  cut = 0
-
-  constructor (targetPort: number, cuts: number[]) {
-    this.#cuts = [...cuts].sort((a, b) => a - b)
-    this.#server = createTcpServer((client) => this.#relay(client, targetPort))
-  }
-
-  async listen (): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
-    const address = this.#server.address()
-    assert.ok(address !== null && typeof address === 'object')
-    return `http://127.0.0.1:${address.port}`
-  }
-
-  async close (): Promise<void> {
-    // tus-js-client keeps its connection alive: closing waits for nothing once every socket is gone.
-    for (const socket of this.#sockets) socket.destroy()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
-  }
-
-  #relay (client: Socket, port: number): void {
-    const upstream = connect({ port, host: '127.0.0.1' })
-    for (const socket of [client, upstream]) {
-      this.#sockets.add(socket)
-      socket.once('close', () => this.#sockets.delete(socket))
-    }
-    const kill = (): void => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', kill)
-    upstream.on('error', kill)
-    client.on('close', kill)
-    upstream.on('close', kill)
-    upstream.pipe(client)
-    client.on('data', (chunk: Buffer) => {
-      const next = this.#cuts[0]
-      if (next !== undefined && this.#forwarded + chunk.length >= next) {
-        const keep = next - this.#forwarded
-        this.#cuts.shift()
-        this.#forwarded += keep
-        this.cut++
-        upstream.write(chunk.subarray(0, keep), () => kill())
-        client.pause()
-        return
-      }
-      this.#forwarded += chunk.length
-      if (!upstream.write(chunk)) {
-        client.pause()
-        upstream.once('drain', () => client.resume())
-      }
-    })
-  }
-}
 
 /** Uploads a file with tus-js-client; resolves with the upload's URL and its token. */
 async function tusUpload (endpoint: string, path: string, metadata: Record<string, string>): Promise<{ url: string, token: string, retries: number }> {

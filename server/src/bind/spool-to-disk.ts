@@ -125,8 +125,12 @@ export async function openSpoolDirectory (options: { spoolDirectory?: string | u
   }
 }
 
-/** Why `path` is not a directory private to this process's user, or undefined if it is. */
-async function privacyProblem (path: string): Promise<string | undefined> {
+/**
+ * Why `path` is not a directory private to this process's user, or undefined if it is: a real directory (not a
+ * symbolic link) of the server's user that no other user can enter. The spool and upload directories both hold
+ * clients' bytes.
+ */
+export async function privacyProblem (path: string): Promise<string | undefined> {
   const info = await lstat(path)
   if (info.isSymbolicLink()) return 'is a symbolic link'
   if (!info.isDirectory()) return 'is not a directory'

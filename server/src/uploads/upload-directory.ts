@@ -1,5 +1,6 @@
-import { lstat, mkdir } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { privacyProblem } from '../bind/spool-to-disk.js'
 
 /**
  * Makes the upload directory safe to use, or fails the start: created `0700` if missing, and refused unless it is a
@@ -23,17 +24,4 @@ export async function openUploadDirectory (directory: string): Promise<string> {
       'server\'s own user that no one else can enter (chmod 700)')
   }
   return path
-}
-
-/** Why `path` is not a directory private to this process's user, or undefined if it is. */
-async function privacyProblem (path: string): Promise<string | undefined> {
-  const info = await lstat(path)
-  if (info.isSymbolicLink()) return 'is a symbolic link'
-  if (!info.isDirectory()) return 'is not a directory'
-  // Windows has neither owners nor mode bits here.
-  const uid = process.getuid?.()
-  if (uid === undefined) return undefined
-  if (info.uid !== uid) return `belongs to uid ${info.uid}, not to the server's user (uid ${uid})`
-  if ((info.mode & 0o077) !== 0) return `is open to other users (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')})`
-  return undefined
 }
