@@ -27,19 +27,27 @@ progress('packing and installing the packages …')
 const packagesDir = await installPackages()
 process.env[PACKAGES_ENV] = packagesDir
 
-// Upload rows run in rounds: every server is started first, then each round uploads once to each of them.
+// Upload rows run in rounds, a group at a time: the upload table, then the clients table mode by mode. A group's
+// servers are started first, then each round uploads once to each of them; its servers stop before the next group
+// starts, so idle servers (and their worker threads) of other groups do not share the cores with a measurement.
 const uploadPlan = uploadRows(await clientNodeUnavailable()).filter((s) => selected(settings, s.id))
-const rows = uploadPlan.map((spec) => new UploadRow(spec, settings))
-for (const row of rows) await row.start()
-for (let round = 1; round <= settings.repeat; round++) {
-  progress(`uploads, round ${round} of ${settings.repeat} (${settings.uploadMiB} MiB each) …`)
-  for (const row of rows) await row.uploadOnce()
+const groups = new Map<string, UploadRow[]>()
+for (const spec of uploadPlan) {
+  const key = spec.table === 'upload' ? 'upload' : `clients, ${spec.mode}`
+  groups.set(key, [...(groups.get(key) ?? []), new UploadRow(spec, settings)])
 }
 const upload: UploadRowResult[] = []
-for (const row of rows) {
-  const result = await row.finish()
-  progress(`${result.id}: ${result.status === 'ok' ? `${result.mibPerSecond?.toFixed(0)} MiB/s` : `${result.status}: ${result.note ?? ''}`}`)
-  upload.push(result)
+for (const [group, rows] of groups) {
+  for (const row of rows) await row.start()
+  for (let round = 1; round <= settings.repeat; round++) {
+    progress(`uploads (${group}), round ${round} of ${settings.repeat} (${settings.uploadMiB} MiB each) …`)
+    for (const row of rows) await row.uploadOnce()
+  }
+  for (const row of rows) {
+    const result = await row.finish()
+    progress(`${result.id}: ${result.status === 'ok' ? `${result.mibPerSecond?.toFixed(0)} MiB/s` : `${result.status}: ${result.note ?? ''}`}`)
+    upload.push(result)
+  }
 }
 
 const smallCalls: SmallCallRowResult[] = []
