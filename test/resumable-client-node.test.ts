@@ -18,7 +18,7 @@ import { openDescriptors } from '../client-node/test/support/open-descriptors.js
 import { CLI_FROM_SOURCE, peakRssDuring, rssOf, startChild, type Child } from './support/child-process.js'
 import { CuttingProxy } from './support/cutting-proxy.js'
 import { SeededRandom } from './support/seeded-random.js'
-import { startServer, type RunningServer } from './support/start-server.js'
+import { startServer, startUploadServer, type RunningServer } from './support/start-server.js'
 import { vectorMethods } from './support/vector-methods.js'
 
 const MiB = 1024 * 1024
@@ -37,19 +37,6 @@ const MODES: ReadonlyArray<{ mode: 'inline' | 'worker', options: Omit<CreateServ
   }
 ]
 
-/** A server with uploads enabled in a fresh private directory, removed at close. */
-async function startUploadServer (options: Omit<CreateServerOptions, 'tmpDir'>): Promise<RunningServer & { directory: string }> {
-  const directory = await mkdtemp(join(tmpdir(), 'formcall-test-uploads-'))
-  const server = await startServer({ ...options, uploads: { directory, secret: SECRET } })
-  return {
-    ...server,
-    directory,
-    close: async () => {
-      await server.close()
-      await rm(directory, { recursive: true, force: true })
-    }
-  }
-}
 
 /** `formcall serve` in a process of its own, with uploads in `directory` under the shared secret. */
 async function startUploadChild (directory: string, cli: string[]): Promise<{ child: Child, port: number }> {
@@ -116,7 +103,7 @@ after(async () => await rm(dir, { recursive: true, force: true }))
 for (const { mode, options, cli } of MODES) {
   describe(`client-node resumable uploads (${mode})`, () => {
     let server: RunningServer & { directory: string }
-    before(async () => { server = await startUploadServer(options) })
+    before(async () => { server = await startUploadServer(options, { secret: SECRET }) })
     after(async () => await server.close())
 
     test('a 256 MiB fileFromPath(p, { resumable: true }) crosses three cut connections; the method reads every byte, progress keeps its contract', async () => {
@@ -241,7 +228,7 @@ for (const { mode, options, cli } of MODES) {
 
 describe('client-node resumable uploads: resuming across client processes, authenticated uploads, servers without uploads', () => {
   let server: RunningServer & { directory: string }
-  before(async () => { server = await startUploadServer({ methods: vectorMethods }) })
+  before(async () => { server = await startUploadServer({ methods: vectorMethods }, { secret: SECRET }) })
   after(async () => await server.close())
 
   test('with resumable.storePath, a later client resumes an upload an earlier one left unfinished, with its token', async () => {

@@ -17,7 +17,7 @@ import { multipartBody, multipartType } from './support/multipart.js'
 import { openRequest, postJson, rawRequest } from './support/raw-http.js'
 import { CuttingProxy } from './support/cutting-proxy.js'
 import { SeededRandom } from './support/seeded-random.js'
-import { startServer, type RunningServer } from './support/start-server.js'
+import { startServer, startUploadServer, type RunningServer } from './support/start-server.js'
 import { vectorMethods } from './support/vector-methods.js'
 import { waitFor } from './support/wait.js'
 
@@ -33,19 +33,6 @@ const MODES: ReadonlyArray<{ mode: string, options: Omit<CreateServerOptions, 't
   }
 ]
 
-/** A server with uploads enabled in a fresh private directory, removed at close. */
-async function startUploadServer (options: Omit<CreateServerOptions, 'tmpDir'>, uploads: Record<string, unknown> = {}): Promise<RunningServer & { directory: string }> {
-  const directory = await mkdtemp(join(tmpdir(), 'formcall-test-uploads-'))
-  const server = await startServer({ ...options, uploads: { directory, ...uploads } })
-  return {
-    ...server,
-    directory,
-    close: async () => {
-      await server.close()
-      await rm(directory, { recursive: true, force: true })
-    }
-  }
-}
 
 /** A file of `size` random bytes in a fresh temp directory, with its SHA-256. */
 async function randomFile (size: number): Promise<{ path: string, sha256: string, remove: () => Promise<void> }> {

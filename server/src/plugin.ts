@@ -55,7 +55,10 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     await executor.close(settings.shutdownTimeout)
   })
   // What the call routes run calls with: with uploads, `$upload` placeholders bind to (and are checked against) them.
-  const route = { executor, settings, ...(uploads === undefined ? {} : { uploads }) }
+  // Made once, not per request.
+  const route = { executor, settings, uploads }
+  const jsonRoute = { ...route, allowBatch: true }
+  const fieldRoute = { ...route, allowBatch: false }
   const origins = new OriginPolicy(settings.allowedOrigins, settings.allowedHosts)
   // The tus endpoint at <path>/uploads/, in a scope of its own: the call scope's parsers and method checks are not its.
   if (uploads !== undefined) {
@@ -123,7 +126,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
       if (isMultipart(request)) return await handleMultipartCall(request, reply, route)
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
       if (type === 'application/json') {
-        return await handleJsonCall(request, reply, request.body as string, { ...route, allowBatch: true })
+        return await handleJsonCall(request, reply, request.body as string, jsonRoute)
       }
       if (type === 'application/x-www-form-urlencoded') {
         const form = request.body as URLSearchParams
@@ -132,7 +135,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST,
             'the urlencoded body has no "json" field; send json=<call>'))
         }
-        return await handleJsonCall(request, reply, text, { ...route, allowBatch: false })
+        return await handleJsonCall(request, reply, text, fieldRoute)
       }
       return sendError(reply, null, new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         'the request has no body or no content type; send multipart/form-data, application/json or application/x-www-form-urlencoded'))
@@ -154,7 +157,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           if (Buffer.byteLength(text) > limits.callSize) {
             return sendError(reply, null, limitError('callSize', limits.callSize, 'the "json" query parameter'))
           }
-          return await handleJsonCall(request, reply, text, { ...route, allowBatch: false })
+          return await handleJsonCall(request, reply, text, fieldRoute)
         }
         // Reached only by methods the onRequest hook let through; kept so every method has a clear answer.
         return notAllowed(request, reply)

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer, type CreateServerOptions } from '@formcall/server'
+import { createServer, type CreateServerOptions, type UploadsOptions } from '@formcall/server'
 
 /** A formcall server listening on loopback for one test file. */
 export interface RunningServer {
@@ -42,6 +42,28 @@ export async function startServer (options: Omit<CreateServerOptions, 'tmpDir'>)
     close: async () => {
       await app.close()
       await rm(tmpDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * {@link startServer} with resumable uploads enabled in a fresh private directory, removed at close; `uploads` adds
+ * to or overrides the upload options.
+ *
+ * @example
+ * ```ts
+ * const server = await startUploadServer({ methods }, { secret: 'a shared secret of at least 32 characters' })
+ * ```
+ */
+export async function startUploadServer (options: Omit<CreateServerOptions, 'tmpDir'>, uploads: Partial<UploadsOptions> = {}): Promise<RunningServer & { directory: string }> {
+  const directory = await mkdtemp(join(tmpdir(), 'formcall-test-uploads-'))
+  const server = await startServer({ ...options, uploads: { directory, ...uploads } })
+  return {
+    ...server,
+    directory,
+    close: async () => {
+      await server.close()
+      await rm(directory, { recursive: true, force: true })
     }
   }
 }

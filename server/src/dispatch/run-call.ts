@@ -44,7 +44,7 @@ export interface CallRun {
   /** The request's parts, for a multipart call. */
   readonly binder?: PartBinder
   /** The server's resumable uploads, when enabled: `$upload` placeholders bind to them. */
-  readonly uploads?: UploadBindings
+  readonly uploads?: UploadBindings | undefined
   /**
    * Runs once placeholders are bound and may delay the start (the multipart path waits for the first file's headers,
    * so `file.filename` is known when the method starts).
@@ -79,9 +79,12 @@ export async function runCall (run: CallRun): Promise<Outcome> {
     }
     executor.assertMethod(call.method)
     uploads = run.uploads?.forCall(context.log)
-    const { args, files } = bindPlaceholders(call.args, new CallBinder(run.binder, uploads))
+    // No binder at all for a call without parts on a server without uploads: its placeholders fail as such.
+    const binder = run.binder === undefined && uploads === undefined ? undefined : new CallBinder(run.binder, uploads)
+    const { args, files } = bindPlaceholders(call.args, binder)
     // Every upload is checked and opened before the method may start: a call whose uploads do not all pass never runs.
-    await uploads?.open()
+    // (Awaited only when there are uploads: an `await` is a microtask every call would pay.)
+    if (uploads !== undefined) await uploads.open()
     if (run.onBound !== undefined) await run.onBound()
     if (abort.aborted) throw abort.reason
     inMethod = true
@@ -99,6 +102,8 @@ export async function runCall (run: CallRun): Promise<Outcome> {
   } catch (err) {
     return { kind: 'error', error: toRpcError(abort.reason ?? err, { fromMethod: inMethod, expose: run.exposeErrors }) }
   } finally {
-    await uploads?.settle({ succeeded: outcome !== undefined && outcome.kind !== 'error', download: outcome?.kind === 'download' })
+    if (uploads !== undefined) {
+      await uploads.settle({ succeeded: outcome !== undefined && outcome.kind !== 'error', download: outcome?.kind === 'download' })
+    }
   }
 }

@@ -18,7 +18,7 @@ import { sendError, sendOutcome } from '../respond/send-outcome.js'
 export async function handleJsonCall (request: FastifyRequest, reply: FastifyReply, text: string, options: {
   executor: Executor
   settings: ResolvedOptions
-  uploads?: UploadBindings
+  uploads?: UploadBindings | undefined
   allowBatch: boolean
 }): Promise<FastifyReply> {
   const { settings } = options
@@ -55,7 +55,7 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
       executor: options.executor,
       beforeCall: settings.beforeCall,
       exposeErrors: settings.exposeErrors,
-      ...(options.uploads === undefined ? {} : { uploads: options.uploads })
+      uploads: options.uploads
     })
     return { id, rule, notification: call.notification, outcome }
   }

@@ -16,7 +16,7 @@ import { MultipartCall, type CallResponder } from './multipart-call.js'
 export async function handleMultipartCall (request: FastifyRequest, reply: FastifyReply, options: {
   executor: Executor
   settings: ResolvedOptions
-  uploads?: UploadBindings
+  uploads?: UploadBindings | undefined
 }): Promise<FastifyReply> {
   const { settings } = options
   const responder = new ReplyResponder(request, reply, settings.exposeErrors)

@@ -140,7 +140,7 @@ export class MultipartCall {
       beforeCall: this.#settings.beforeCall,
       exposeErrors: this.#settings.exposeErrors,
       binder: session,
-      ...(this.#uploads === undefined ? {} : { uploads: this.#uploads }),
+      uploads: this.#uploads,
       onBound: async () => await session.bind(),
       uploadComplete: this.#uploadComplete,
       uploadHold: this.#watchdog
