@@ -14,6 +14,13 @@ export { InlineExecutor } from './dispatch/inline-executor.js'
 export { listMethods } from './dispatch/resolve-method.js'
 export type { MethodsObject, MethodFunction } from './dispatch/resolve-method.js'
 export { Download, download, downloadFile } from './dispatch/download.js'
+export { defineMethod } from './shape/define-method.js'
+export type {
+  ArgsOf, DefinedMethod, MethodDefinition, NamedParams, ParamsDefinition, PositionalParams
+} from './shape/define-method.js'
+export { file, files } from './shape/file-params.js'
+export type { FileConstraints, FileListConstraints, FileParamSchema } from './shape/file-params.js'
+export type { ParamIssue } from './shape/param-issues.js'
 export type { DownloadOptions } from './dispatch/download.js'
 export { RpcError, ErrorCode, isRpcError } from '@formcall/spec'
 export { WorkerExecutor } from './dispatch/worker/worker-executor.js'

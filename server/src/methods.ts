@@ -23,5 +23,12 @@ export type { CallContext } from './dispatch/call-context.js'
 export { UploadedFile, UploadedFiles } from './bind/uploaded-file.js'
 export type { FileInfo } from './bind/uploaded-file.js'
 export { Download, download, downloadFile } from './dispatch/download.js'
+export { defineMethod } from './shape/define-method.js'
+export type {
+  ArgsOf, DefinedMethod, MethodDefinition, NamedParams, ParamsDefinition, PositionalParams
+} from './shape/define-method.js'
+export { file, files } from './shape/file-params.js'
+export type { FileConstraints, FileListConstraints, FileParamSchema } from './shape/file-params.js'
+export type { ParamIssue } from './shape/param-issues.js'
 export type { DownloadOptions } from './dispatch/download.js'
 export { RpcError, ErrorCode, isRpcError } from '@formcall/spec'

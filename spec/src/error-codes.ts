@@ -40,7 +40,8 @@ export const ERROR_REGISTRY = {
   [-32016]: { name: 'UPLOAD_NOT_FOUND', httpStatus: 404, message: 'No upload has this id; upload the file again' },
   [-32017]: { name: 'UPLOAD_INCOMPLETE', httpStatus: 409, message: 'The upload has not received all its bytes; resume it to its end, then call again' },
   [-32018]: { name: 'UPLOAD_EXPIRED', httpStatus: 410, message: 'The upload expired; upload the file again' },
-  [-32019]: { name: 'UPLOAD_FORBIDDEN', httpStatus: 403, message: 'The upload\'s token is missing or wrong; send the Upload-Token returned when the upload was created' }
+  [-32019]: { name: 'UPLOAD_FORBIDDEN', httpStatus: 403, message: 'The upload\'s token is missing or wrong; send the Upload-Token returned when the upload was created' },
+  [-32020]: { name: 'FILE_TYPE_NOT_ACCEPTED', httpStatus: 415, message: 'A file is not of a media type its parameter accepts' }
 } as const satisfies Record<number, { name: string; httpStatus: number; transport?: true; message: string }>
 
 /** A code in the registry. */

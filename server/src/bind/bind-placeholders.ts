@@ -1,10 +1,13 @@
 import { ErrorCode, RpcError, parsePlaceholder, parseUploadPlaceholder, type UploadPlaceholder } from '@formcall/spec'
 import type { UploadedFile, UploadedFiles } from './uploaded-file.js'
+import type { ParamRule } from './file-gate.js'
 
 /** Where part placeholders get their file objects from: a request's parts. */
 export interface PartBinder {
   file (part: string): UploadedFile
   files (part: string): UploadedFiles
+  /** The part is a file param's: hold its bytes to the param's rule (called before the part is bound). */
+  constrain? (part: string, rule: ParamRule): void
 }
 
 /** Where placeholders get their file objects from: parts and finished uploads. */

@@ -1,6 +1,8 @@
 import type { UploadPlaceholder } from '@formcall/spec'
 import { noUploads, partsMissing, type FileBinder, type PartBinder } from './bind-placeholders.js'
 import type { UploadedFile, UploadedFiles } from './uploaded-file.js'
+import type { ParamRule } from './file-gate.js'
+import type { RuleTarget } from '../shape/method-shape.js'
 
 /**
  * The resumable uploads one call binds (PROTOCOL.md section 11): checked as they are met, opened before the method
@@ -9,6 +11,8 @@ import type { UploadedFile, UploadedFiles } from './uploaded-file.js'
 export interface CallUploads {
   /** The file object of an upload placeholder; throws an RpcError for a wrong token or id (no disk access yet). */
   upload (placeholder: UploadPlaceholder): UploadedFile
+  /** The upload `id` is a file param's: it must fit the param's rule when it is opened. */
+  constrain? (id: string, rule: ParamRule): void
   /** Checks every bound upload on disk and opens it; rejects with the first failure, leaving nothing open. */
   open (): Promise<void>
   /**
@@ -43,6 +47,12 @@ export class CallBinder implements FileBinder {
   upload (placeholder: UploadPlaceholder): UploadedFile {
     if (this.#uploads === undefined) throw noUploads(placeholder.id)
     return this.#uploads.upload(placeholder)
+  }
+
+  /** Holds the file a rule targets to the rule; a target the call cannot bind fails when it is bound. */
+  hold (target: RuleTarget, rule: ParamRule): void {
+    if ('part' in target) this.#parts?.constrain?.(target.part, rule)
+    else this.#uploads?.constrain?.(target.upload, rule)
   }
 
   #partsFor (part: string): PartBinder {

@@ -4,6 +4,7 @@ import type { Limits } from '../options.js'
 import { ByteLimit } from '../parse/byte-limit.js'
 import { limitError } from '../parse/multipart-errors.js'
 import { FileSlot, type SlotOwner } from './file-slot.js'
+import { declaredTypeRefusal, FileGate, paramLimitError, type ParamRule } from './file-gate.js'
 import { spoolToDisk, type Spool } from './spool-to-disk.js'
 import { UploadedFile, UploadedFiles, type FileInfo } from './uploaded-file.js'
 
@@ -22,6 +23,8 @@ export class UploadSession implements SlotOwner {
   readonly #onFailure: (err: RpcError) => void
   readonly #files = new Map<string, { slot: FileSlot, file: UploadedFile }>()
   readonly #groups = new Map<string, FileGroup>()
+  /** The rules of the method's file params, by part name. */
+  readonly #rules = new Map<string, ParamRule>()
   readonly #waiting = new Set<FileSlot | FileGroup>()
   readonly #spools = new Set<Spool>()
   /** Parts that arrived and have not been read (or spooled) to their end. */
@@ -58,6 +61,11 @@ export class UploadSession implements SlotOwner {
     const file = new UploadedFile(name, slot)
     this.#files.set(name, { slot, file })
     return file
+  }
+
+  /** The part `name` is a file param's: its bytes are held to `rule` as they arrive (PROTOCOL.md 12.3). */
+  constrain (name: string, rule: ParamRule): void {
+    this.#rules.set(name, rule)
   }
 
   /**
@@ -106,6 +114,12 @@ export class UploadSession implements SlotOwner {
     }
     const group = this.#groups.get(info.field)
     if (group !== undefined) {
+      const maxCount = this.#rules.get(info.field)?.rule.maxCount
+      if (maxCount !== undefined && group.slots.length >= maxCount) {
+        part.resume()
+        this.fail(paramLimitError(this.#rules.get(info.field) as ParamRule, info.field, 'maxCount', maxCount))
+        return
+      }
       const slot = new FileSlot(info.field, this)
       group.push(new UploadedFile(info.field, slot), slot)
       this.#take(slot, part, info)
@@ -195,7 +209,22 @@ export class UploadSession implements SlotOwner {
     return spool
   }
 
-  #take (slot: FileSlot, part: Readable, info: FileInfo): void {
+  #take (slot: FileSlot, arrived: Readable, info: FileInfo): void {
+    let part = arrived
+    const rule = this.#rules.get(slot.field)
+    if (rule !== undefined) {
+      const refusal = declaredTypeRefusal(rule, slot.field, info.type)
+      if (refusal !== undefined) {
+        part.resume()
+        this.fail(refusal)
+        return
+      }
+      if (FileGate.needed(rule.rule, this.#limits.fileSize)) {
+        part = FileGate.apply(part, rule, slot.field, (err) => this.fail(err instanceof RpcError
+          ? err
+          : new RpcError(ErrorCode.INTERNAL_ERROR, `checking the type of an upload failed: ${err.message}`)))
+      }
+    }
     this.#waiting.delete(slot)
     this.#unfinished.add(slot)
     slot.attach(part, info)

@@ -2,6 +2,7 @@ import type { RpcError } from '@formcall/spec'
 import type { UploadedFile, UploadedFiles } from '../bind/uploaded-file.js'
 import type { CallContext } from './call-context.js'
 import type { Outcome } from './outcome.js'
+import type { MethodShape } from '../shape/method-shape.js'
 
 /** One method run, as the dispatch seam hands it to an executor. */
 export interface Execution {
@@ -50,8 +51,12 @@ export interface UploadHold {
 export interface Executor {
   /** Prepares the executor (starts workers, learns method names); awaited before the server listens. */
   start? (): Promise<void>
-  /** Throws METHOD_NOT_FOUND unless `method` names a callable method; runs before any file is bound. */
-  assertMethod (method: string): void
+  /**
+   * Throws METHOD_NOT_FOUND unless `method` names a callable method; runs before any file is bound. Returns what is
+   * known of the method's params (arity, names, file rules), which the dispatch step enforces, or undefined when
+   * nothing is (every call is then passed through as sent).
+   */
+  assertMethod (method: string): MethodShape | undefined
   /**
    * Runs the method and resolves with its {@link Outcome}, classified where it returned; may instead reject with what
    * the method threw (the dispatch step turns that into the error outcome).

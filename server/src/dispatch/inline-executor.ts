@@ -3,6 +3,7 @@ import { runInCallContext } from './call-context.js'
 import type { Execution, Executor } from './executor.js'
 import { outcomeOfResult, type Outcome } from './outcome.js'
 import { resolveMethod, type MethodFunction, type MethodsObject } from './resolve-method.js'
+import { shapeOf, type MethodShape } from '../shape/method-shape.js'
 
 /**
  * Runs methods in the server's own thread: the fastest mode, for tests and trusted code. A method that blocks the
@@ -18,31 +19,32 @@ import { resolveMethod, type MethodFunction, type MethodsObject } from './resolv
 export class InlineExecutor implements Executor {
   readonly #methods: MethodsObject
   /** Functions found for method names, so a call looks its method up once (assertMethod), not again to run it. */
-  readonly #found = new Map<string, MethodFunction>()
+  readonly #found = new Map<string, { fn: MethodFunction, shape: MethodShape }>()
   #closing = false
 
   constructor (methods: MethodsObject) {
     this.#methods = methods
   }
 
-  assertMethod (method: string): void {
+  assertMethod (method: string): MethodShape {
     if (this.#closing) throw new RpcError(ErrorCode.SHUTTING_DOWN, 'the server is shutting down; retry on another instance')
-    this.#resolve(method)
+    return this.#resolve(method).shape
   }
 
   async run ({ method, args, context }: Execution): Promise<Outcome> {
-    const fn = this.#resolve(method)
+    const { fn } = this.#resolve(method)
     return outcomeOfResult(await runInCallContext(context, () => fn(...args)))
   }
 
-  #resolve (method: string): MethodFunction {
-    let fn = this.#found.get(method)
-    if (fn === undefined) {
-      fn = resolveMethod(this.#methods, method)
+  #resolve (method: string): { fn: MethodFunction, shape: MethodShape } {
+    let found = this.#found.get(method)
+    if (found === undefined) {
+      const fn = resolveMethod(this.#methods, method)
+      found = { fn, shape: shapeOf(fn) }
       // Bounded by the methods object: only names that resolved are kept.
-      this.#found.set(method, fn)
+      this.#found.set(method, found)
     }
-    return fn
+    return found
   }
 
   async close (): Promise<void> {

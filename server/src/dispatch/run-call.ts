@@ -5,6 +5,7 @@ import type { ParsedCall } from '../parse/read-call.js'
 import { bindPlaceholders, type PartBinder } from '../bind/bind-placeholders.js'
 import { CallBinder, type CallUploads } from '../bind/call-binder.js'
 import { toRpcError, type Outcome } from './outcome.js'
+import { arrangeArgs, fileRulesOf } from '../shape/method-shape.js'
 import type { BeforeCallHook, CallContext } from './call-context.js'
 import type { CallAbort } from './call-abort.js'
 import type { Executor, UploadHold } from './executor.js'
@@ -50,6 +51,11 @@ export interface CallRun {
    * so `file.filename` is known when the method starts).
    */
   readonly onBound?: () => Promise<void>
+  /**
+   * Answers `rpc.discover` (OpenRPC service discovery) with the JSON text of the server's description; absent when discovery is off,
+   * and the name is then looked up like any other. Runs after the before-call hook, which can refuse it.
+   */
+  readonly discover?: (() => Promise<string>) | undefined
   readonly uploadComplete?: Promise<void>
   readonly uploadHold?: UploadHold
 }
@@ -61,6 +67,8 @@ export interface UploadBindings {
 }
 
 const UPLOAD_COMPLETE = Promise.resolve()
+/** OpenRPC's service-discovery method (JSON-RPC reserves the `rpc.` prefix for such methods). */
+const DISCOVER = 'rpc.discover'
 
 /**
  * The dispatch step shared by every encoding: before-call hook, method lookup, placeholder binding, execution.
@@ -77,11 +85,16 @@ export async function runCall (run: CallRun): Promise<Outcome> {
     if (run.beforeCall !== undefined) {
       await run.beforeCall({ method: call.method, params: call.params, hookParams: call.hookParams, context })
     }
-    executor.assertMethod(call.method)
+    if (run.discover !== undefined && call.method === DISCOVER) return { kind: 'json', json: await run.discover() }
+    const shape = executor.assertMethod(call.method)
+    const params = shape === undefined ? call.args : arrangeArgs(shape, call.method, call.params, call.args)
     uploads = run.uploads?.forCall(context.log)
     // No binder at all for a call without parts on a server without uploads: its placeholders fail as such.
     const binder = run.binder === undefined && uploads === undefined ? undefined : new CallBinder(run.binder, uploads)
-    const { args, files } = bindPlaceholders(call.args, binder)
+    if (shape !== undefined && shape.files.length > 0) {
+      for (const { target, param } of fileRulesOf(shape, call.method, params)) binder?.hold(target, param)
+    }
+    const { args, files } = bindPlaceholders(params, binder)
     // Every upload is checked and opened before the method may start: a call whose uploads do not all pass never runs.
     // (Awaited only when there are uploads: an `await` is a microtask every call would pay.)
     if (uploads !== undefined) await uploads.open()
@@ -91,7 +104,7 @@ export async function runCall (run: CallRun): Promise<Outcome> {
     outcome = await executor.run({
       method: call.method,
       args,
-      params: call.args,
+      params,
       files,
       context,
       onAbort: (listener) => abort.onAbort(listener),

@@ -3,7 +3,8 @@ import { ErrorCode, RpcError, type UploadPlaceholder } from '@formcall/spec'
 import { uploadKey } from '../bind/bind-placeholders.js'
 import type { CallUploads } from '../bind/call-binder.js'
 import { UploadedFile } from '../bind/uploaded-file.js'
-import { openFinishedUpload, UPLOAD_ID } from './open-finished-upload.js'
+import { declaredTypeRefusal, headRefusal, paramLimitError, SNIFF_BYTES, type ParamRule } from '../bind/file-gate.js'
+import { openFinishedUpload, UPLOAD_ID, type OpenedUpload } from './open-finished-upload.js'
 import { UploadFileSource } from './upload-file-source.js'
 import type { UploadTokens } from './upload-tokens.js'
 
@@ -46,6 +47,7 @@ export class UploadBinder implements CallUploads {
   readonly #store: UploadStore
   readonly #options: UploadBinderOptions
   readonly #bound = new Map<string, UploadFileSource>()
+  readonly #rules = new Map<string, ParamRule>()
 
   constructor (store: UploadStore, options: UploadBinderOptions) {
     this.#store = store
@@ -79,12 +81,22 @@ export class UploadBinder implements CallUploads {
     return new UploadedFile(key, source)
   }
 
+  constrain (id: string, rule: ParamRule): void {
+    this.#rules.set(id, rule)
+  }
+
   /** Checks and opens every bound upload; rejects with the first failure in binding order, leaving nothing open. */
   async open (): Promise<void> {
     if (this.#bound.size === 0) return
     const entries = [...this.#bound]
-    const results = await Promise.allSettled(entries.map(async ([id]) =>
-      await openFinishedUpload(this.#store.directory, id, { expireAfter: this.#store.expireAfter })))
+    const results = await Promise.allSettled(entries.map(async ([id]) => {
+      const upload = await openFinishedUpload(this.#store.directory, id, { expireAfter: this.#store.expireAfter })
+      const rule = this.#rules.get(id)
+      const refusal = rule === undefined ? undefined : await uploadRefusal(rule, upload)
+      if (refusal === undefined) return upload
+      await upload.handle.close().catch(() => {})
+      throw refusal
+    }))
     const failure = results.find((result) => result.status === 'rejected')
     if (failure !== undefined) {
       await Promise.all(results.map(async (result) => { if (result.status === 'fulfilled') await result.value.handle.close().catch(() => {}) }))
@@ -106,4 +118,16 @@ export class UploadBinder implements CallUploads {
       this.#options.log.warn({ err, upload: id }, 'formcall: a consumed upload could not be deleted; the expiry sweep will')
     })))
   }
+}
+
+/** What a finished upload's declared type, size and first bytes earn under its param's rule (PROTOCOL.md 12.3). */
+async function uploadRefusal (param: ParamRule, upload: OpenedUpload): Promise<RpcError | undefined> {
+  const key = uploadKey(upload.id)
+  const { maxSize } = param.rule
+  if (maxSize !== undefined && upload.size > maxSize) return paramLimitError(param, key, 'maxSize', maxSize)
+  const declared = declaredTypeRefusal(param, key, upload.type)
+  if (declared !== undefined) return declared
+  const head = Buffer.alloc(Math.min(upload.size, SNIFF_BYTES))
+  if (head.length > 0) await upload.handle.read(head, 0, head.length, 0)
+  return await headRefusal(param, key, head)
 }

@@ -18,6 +18,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { MessagePort } from 'node:worker_threads'
+import type { MethodShape } from '../../shape/method-shape.js'
 import type { CallId, ErrorObject } from '@formcall/spec'
 import type { FileInfo } from '../../bind/uploaded-file.js'
 
@@ -153,3 +154,9 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 export function isPoolNotice (message: WorkerToMain | PoolNotice): message is PoolNotice {
   return message.t === 'fault' || message.t === 'retire' || message.t === 'booted'
 }
+
+/** The task that asks a worker for the methods it loaded: answered with a {@link MethodListing}. */
+export interface ListTask { readonly list: true }
+
+/** Every callable method's dotted name with its shape (arity, names, file rules), for the main thread. */
+export type MethodListing = Array<[name: string, shape: MethodShape]>

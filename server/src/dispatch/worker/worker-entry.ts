@@ -14,6 +14,7 @@ import { ErrorCode, RpcError } from '@formcall/spec'
 import { bindPlaceholders } from '../../bind/bind-placeholders.js'
 import { outcomeOfResult, toRpcError } from '../outcome.js'
 import { listMethods, resolveMethod, type MethodsObject } from '../resolve-method.js'
+import { shapeOf } from '../../shape/method-shape.js'
 import { activeCallContext, runInCallContext, type CallContext } from '../call-context.js'
 import { CallAbort } from '../call-abort.js'
 import { methodsOf } from '../../load-methods.js'
@@ -25,7 +26,7 @@ import { PortLogger } from './port-logger.js'
 import { StartBoard } from './start-board.js'
 import {
   RETIRING, type CallReport, type CallTask, type Control, type DownloadToMain, type DownloadToWorker, type PoolNotice,
-  type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain
+  type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain, type ListTask, type MethodListing
 } from './messages.js'
 
 const { methodsModule, recycle, control, board: boardMemory, boardSlots } = workerData as StartupData
@@ -158,8 +159,8 @@ notify({ t: 'booted', threadId })
  * Runs one call; the piscina task settles when the worker is free again (after any download is sent), with the call's
  * outcome when nothing else about the call went up the worker's lane.
  */
-export default async function runTask (task: CallTask | { list: true }): Promise<string[] | WireOutcome | undefined> {
-  if ('list' in task) return listMethods(methods)
+export default async function runTask (task: CallTask | ListTask): Promise<MethodListing | WireOutcome | undefined> {
+  if ('list' in task) return listMethods(methods).map((name) => [name, shapeOf(resolveMethod(methods, name))])
   return await life.run(new WorkerCall(task))
 }
 

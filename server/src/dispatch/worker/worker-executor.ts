@@ -5,11 +5,12 @@ import { Piscina } from 'piscina'
 import { ErrorCode, RpcError } from '@formcall/spec'
 import type { Execution, Executor } from '../executor.js'
 import type { Outcome } from '../outcome.js'
+import type { MethodShape } from '../../shape/method-shape.js'
 import { CallBridge } from './call-bridge.js'
 import { CallWatch, type CallLimits } from './call-watch.js'
 import { StartBoard } from './start-board.js'
 import {
-  RETIRING, isPoolNotice, type CallTask, type Control, type PoolNotice, type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain
+  RETIRING, isPoolNotice, type CallTask, type Control, type ListTask, type MethodListing, type PoolNotice, type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain
 } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
 import { toFileUrl } from '../../import-module.js'
@@ -81,7 +82,8 @@ export class WorkerExecutor implements Executor {
   readonly #methodsModule: string
   /** Each running call's cancel function, with the promise that settles when its task is over. */
   readonly #running = new Map<() => void, Promise<void>>()
-  #methods: ReadonlySet<string> | undefined
+  /** The callable methods' names and shapes, as the workers found them, once started. */
+  #methods: ReadonlyMap<string, MethodShape> | undefined
   #closing = false
   readonly #exposeErrors: boolean
   /** Several calls per worker (`callsPerWorker` > 1). */
@@ -189,17 +191,17 @@ export class WorkerExecutor implements Executor {
    * exports no function; the pool is stopped first.
    */
   async start (): Promise<void> {
-    let names: string[]
+    let listing: MethodListing
     try {
-      names = await this.#pool.run({ list: true }) as string[]
+      listing = await this.#pool.run({ list: true } satisfies ListTask) as MethodListing
     } catch (err) {
       // The plugin adds its close hook only once start() succeeded: the pool is stopped here or by nobody.
       await this.#pool.destroy()
       throw new Error(await describeLoadFailure(err, this.#methodsModule), { cause: err })
     }
-    if (names.length === 0) await this.#pool.destroy()
-    assertExportsMethods(names, this.#methodsModule)
-    this.#methods = new Set(names)
+    if (listing.length === 0) await this.#pool.destroy()
+    assertExportsMethods(listing.map(([name]) => name), this.#methodsModule)
+    this.#methods = new Map(listing)
     await this.#allBooted()
   }
 
@@ -222,14 +224,16 @@ export class WorkerExecutor implements Executor {
   }
 
   /** The callable method names, once started. */
-  get methodNames (): string[] { return [...(this.#methods ?? [])] }
+  get methodNames (): string[] { return [...(this.#methods?.keys() ?? [])] }
 
-  assertMethod (method: string): void {
+  assertMethod (method: string): MethodShape {
     if (this.#closing) throw new RpcError(ErrorCode.SHUTTING_DOWN, 'the server is shutting down; retry on another instance')
-    if (this.#methods?.has(method) !== true) {
+    const shape = this.#methods?.get(method)
+    if (shape === undefined) {
       throw new RpcError(ErrorCode.METHOD_NOT_FOUND, `method "${method.slice(0, 256)}" does not exist; check the name and its namespace`,
         { method: method.slice(0, 256) })
     }
+    return shape
   }
 
   async run (execution: Execution): Promise<Outcome> {
