@@ -23,7 +23,7 @@ const methods = {
   },
   note: (text: unknown) => { notes.push(text) },
   fail: {
-    invalidParams: () => { throw new RpcError(-32602, 'b must be a number', { param: 1 }) },
+    invalidParams: (_a: number, _b: number) => { throw new RpcError(-32602, 'b must be a number', { param: 1 }) },
     application: () => { throw new RpcError(4001, 'no such account; check the account id', { account: 'a1' }) },
     plain: () => { throw new Error('the disk is full') }
   }

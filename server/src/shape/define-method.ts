@@ -35,9 +35,9 @@ type Out<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : nev
 type Flat<T> = { [K in keyof T]: T[K] } & {}
 /** An object type whose keys are optional where their type allows `undefined`. */
 type Named<P extends NamedParams, Side extends 'in' | 'out'> = Flat<{
-  [K in keyof P as undefined extends (Side extends 'in' ? In<P[K]> : Out<P[K]>) ? never : K]: Side extends 'in' ? In<P[K]> : Out<P[K]>
+  -readonly [K in keyof P as undefined extends (Side extends 'in' ? In<P[K]> : Out<P[K]>) ? never : K]: Side extends 'in' ? In<P[K]> : Out<P[K]>
 } & {
-  [K in keyof P as undefined extends (Side extends 'in' ? In<P[K]> : Out<P[K]>) ? K : never]?: Side extends 'in' ? In<P[K]> : Out<P[K]>
+  -readonly [K in keyof P as undefined extends (Side extends 'in' ? In<P[K]> : Out<P[K]>) ? K : never]?: Side extends 'in' ? In<P[K]> : Out<P[K]>
 }>
 
 /** The arguments a definition's params give: the client sends the schemas' input types, the method gets their outputs. */
@@ -45,7 +45,8 @@ export type ArgsOf<P, Side extends 'in' | 'out'> =
   P extends undefined ? []
     : P extends StandardSchemaV1 ? [Side extends 'in' ? In<P> : Out<P>]
       : P extends PositionalParams ? { -readonly [I in keyof P]: Side extends 'in' ? In<P[I]> : Out<P[I]> }
-        : P extends NamedParams ? ({} extends Named<P, 'in'> ? [params?: Named<P, Side>] : [params: Named<P, Side>])
+        // The method always gets an object; a client may leave it out when every param is optional.
+        : P extends NamedParams ? ([Side, {}] extends ['in', Named<P, 'in'>] ? [params?: Named<P, 'in'>] : [params: Named<P, Side>])
           : never
 
 /** The value a definition's result schema gives the client, or the method's own result without one. */
@@ -174,7 +175,8 @@ class ParamsChecker {
     }
     if (this.#form === 'named') return this.#checkNamed(args[0])
     const results = this.#entries.map(([at, schema]) => validate(schema, args[at as number]))
-    return settle(results, this.#entries, (values) => values)
+    // A whole-params schema's issue paths are already paths in the params.
+    return settle(results, this.#form === 'whole' ? [] : this.#entries, (values) => values)
   }
 
   #checkNamed (arg: unknown): unknown[] | Promise<unknown[]> {
