@@ -4,6 +4,7 @@
  * Each entry is answered with a result (or the error it names) before mutation.
  */
 import type { Draft, Part } from './draft.js'
+import { PNG_HEAD } from './fuzz-methods.js'
 
 /** The boundary of the corpus' multipart bodies. */
 export const BOUNDARY = '----formcallFuzz7MA4YWxkTrZu0gW'
@@ -74,6 +75,16 @@ const MULTIPART: readonly MultipartSeed[] = [
     what: 'multipart list of $file',
     call: { jsonrpc: '2.0', method: 'digest', params: [[{ $file: 'p0' }, { $file: 'p1' }, { $file: 'p2' }]], id: 11 },
     parts: [filePart('p0', '0', bytes(1)), filePart('p1', '1', bytes(2)), filePart('p2', '2', bytes(3))]
+  },
+  {
+    what: 'multipart schema-checked params and file params',
+    call: { jsonrpc: '2.0', method: 'checked', params: { title: 'a photo', photo: { $file: 'p' }, more: { $files: 'm' } }, id: 12 },
+    parts: [filePart('p', 'p.png', Buffer.concat([PNG_HEAD, bytes(3000, 5)]), 'image/png'), filePart('m', 'm1', bytes(10)), filePart('m', 'm2', bytes(20))]
+  },
+  {
+    what: 'multipart positional schemas with a file where a number is',
+    call: { method: 'positional', params: [{ $file: 'f' }, 'abc'], id: 13 },
+    parts: [filePart('f', 'f.bin', bytes(10))]
   }
 ]
 

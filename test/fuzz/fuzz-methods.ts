@@ -1,11 +1,12 @@
 /**
  * The methods the fuzz server serves, in both isolation modes (inline: imported; worker: each worker imports this
- * module). They read their files in every way a method can: whole, out of order, partly, not at all. Only types
- * come from the server package, so a worker loads little.
+ * module). They read their files in every way a method can: whole, out of order, partly, not at all. They import
+ * the server's methods entry only, so a worker loads no HTTP server.
  */
 import { createHash } from 'node:crypto'
 import { FILE_BRAND, FILES_BRAND, hasBrand, RpcError } from '@formcall/spec'
-import type { UploadedFile, UploadedFiles } from '@formcall/server'
+import { z } from 'zod'
+import { defineMethod, file, files, type UploadedFile, type UploadedFiles } from '@formcall/server/methods'
 
 /** Size and SHA-256 of one file. */
 async function digestOne (file: UploadedFile): Promise<{ field: string, filename: string | null, size: number, sha256: string }> {
@@ -34,14 +35,12 @@ async function digestAll (value: unknown): Promise<unknown[]> {
   return out
 }
 
-/** Drops the call context (always the last argument). */
-function paramsOf (args: unknown[]): unknown[] {
-  return args.slice(0, -1)
-}
+/** A PNG signature and IHDR start: what the sniffer needs to call bytes a PNG. */
+export const PNG_HEAD = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
 
 export default {
-  echo: (value: unknown) => value,
-  digest: async (...args: unknown[]) => await digestAll(paramsOf(args)),
+  echo: (...values: unknown[]) => values[0],
+  digest: async (...args: unknown[]) => await digestAll(args),
   text: async (file: UploadedFile) => (hasBrand(file, FILE_BRAND) ? await file.text() : String(file)),
   /** Reads its second file before its first: the first must be spooled. */
   reverse: async (a: UploadedFile, b: UploadedFile) => {
@@ -55,8 +54,13 @@ export default {
     for await (const chunk of file) return (chunk as Buffer).length
     return 0
   },
-  ignore: () => 'ignored',
-  fail: () => { throw new RpcError(4001, 'the fuzz method refuses this call', { why: 'test' }) },
-  raise: () => { throw new Error('the fuzz method raised') },
-  nested: { ok: () => 'ok' }
+  ignore: (..._files: unknown[]) => 'ignored',
+  fail: (..._params: unknown[]) => { throw new RpcError(4001, 'the fuzz method refuses this call', { why: 'test' }) },
+  raise: (..._params: unknown[]) => { throw new Error('the fuzz method raised') },
+  nested: { ok: () => 'ok' },
+  /** Schema-checked params and a bounded, sniffed file: mutations hit every refusal of PROTOCOL.md section 12. */
+  checked: defineMethod({
+    params: { title: z.string().max(20), photo: file({ maxSize: 64 * 1024, accept: ['image/png'] }), more: files({ maxCount: 2, optional: true }) }
+  }, async ({ title, photo, more }) => [title, await digestOne(photo), more === undefined ? [] : await digestAll(more)]),
+  positional: defineMethod({ params: [z.number().int(), z.string().transform((s) => s.length)] }, (a, b) => a + b)
 }
