@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import { createServer } from '@formcall/server'
 import { randomContent, sha256 } from './support/bytes.js'
 import { CLI_FROM_SOURCE, REPO_ROOT, startChild, type Child } from './support/child-process.js'
@@ -182,9 +184,15 @@ const MODULE = '<module>'
 
 /** Command lines the CLI refuses before loading anything: exit code 2 and one line naming the flag and what it takes. */
 const USAGE_ERRORS: Array<{ argv: string[], message: RegExp }> = [
-  { argv: [], message: /^formcall: missing the command: formcall serve <methods-module> \[options\]; see formcall --help$/ },
+  { argv: [], message: /^formcall: missing the command \(serve or describe\): formcall serve <methods-module> \[options\]; see formcall --help$/ },
   { argv: ['serve'], message: /^formcall: serve needs the methods module: formcall serve <methods-module> \[options\]$/ },
-  { argv: ['start', 'x'], message: /^formcall: unknown command "start"; the command is serve: formcall serve <methods-module>/ },
+  { argv: ['start', 'x'], message: /^formcall: unknown command "start"; the commands are serve and describe: formcall serve <methods-module>/ },
+  { argv: ['describe'], message: /^formcall: describe needs the methods module: formcall describe <methods-module> \[--title T\]/ },
+  { argv: ['describe', MODULE, 'extra.mjs'], message: /^formcall: unexpected argument "extra\.mjs": describe takes one methods module/ },
+  { argv: ['describe', MODULE, '--port', '8080'], message: /^formcall: --port is an option of serve; describe takes --title, --api-version and --description$/ },
+  { argv: ['describe', MODULE, '--title', ' '], message: /^formcall: --title must not be empty$/ },
+  { argv: ['serve', MODULE, '--no-discover', '--title', 'files'], message: /^formcall: --title describes the discovery document, which --no-discover turns off$/ },
+  { argv: ['serve', MODULE, '--api-version', ''], message: /^formcall: --api-version must not be empty$/ },
   { argv: ['serve', MODULE, 'extra.mjs'], message: /^formcall: unexpected argument "extra\.mjs": serve takes one methods module/ },
   { argv: ['serve', MODULE, '--foo'], message: /^formcall: unknown option --foo; see formcall --help$/ },
   { argv: ['serve', MODULE, '-x'], message: /^formcall: unknown option -x; see formcall --help$/ },
@@ -293,8 +301,9 @@ describe('the formcall command line refuses what it cannot run', () => {
   it('prints the usage, which lists --version, with --help and exits 0', async () => {
     const { code, output } = await run(['serve', '--help'])
     assert.equal(code, 0, output)
-    assert.match(output, /^Usage: formcall serve <methods-module> \[options\]/)
+    assert.match(output, /^Usage: formcall serve <methods-module> \[options\]\n {7}formcall describe <methods-module>/)
     assert.match(output, /--version/)
+    assert.match(output, /--no-discover/)
   })
 
   for (const { argv, message } of USAGE_ERRORS) {
@@ -315,6 +324,15 @@ describe('the formcall command line refuses what it cannot run', () => {
         assert.match(oneLine(output), message(file))
       })
     }
+  }
+
+  for (const { what, name, message } of BAD_MODULES) {
+    it(`\`formcall describe\` refuses ${what}: exit 1 and one line naming the file`, async () => {
+      const file = join(dir, name)
+      const { code, output } = await run(['describe', file])
+      assert.equal(code, 1, output)
+      assert.match(oneLine(output), message(file))
+    })
   }
 
   it('exits 1 with one line when the port is already in use', async () => {
@@ -344,4 +362,58 @@ describe('the formcall command line refuses what it cannot run', () => {
       })
     }
   }
+})
+
+/** The methods module of the discovery tests: every form of params, zod and valibot, files, plain functions. */
+const DISCOVERY_MODULE = join(REPO_ROOT, 'test', 'support', 'discovery-methods.ts')
+
+describe('the OpenRPC document from the command line', () => {
+  const children: Child[] = []
+  after(async () => {
+    for (const child of children) await child.stop()
+  })
+
+  /** Runs `formcall describe ...args` and parses what it printed on stdout. */
+  const describeModule = async (args: string[]): Promise<any> => {
+    const { stdout } = await promisify(execFile)(process.execPath, [...CLI_FROM_SOURCE, 'describe', ...args], { cwd: REPO_ROOT })
+    assert.match(stdout, /^\{\n {2}"openrpc": "1\.3\.2",/, 'pretty-printed JSON')
+    return JSON.parse(stdout)
+  }
+
+  /** Serves the discovery module and resolves with the endpoint URL. */
+  const serve = async (args: string[]): Promise<string> => {
+    const child = startChild(process.execPath, [...CLI_FROM_SOURCE, 'serve', DISCOVERY_MODULE, '--port', '0', ...args])
+    children.push(child)
+    const [, url] = await child.line(LISTENING)
+    return url as string
+  }
+
+  it('`formcall describe` prints the document `formcall serve` answers rpc.discover with, in both isolation modes', async () => {
+    const printed = await describeModule([DISCOVERY_MODULE])
+    // The title and version come from the package.json nearest the module (test/package.json has no version).
+    assert.deepEqual(printed.info, { title: '@formcall/test', version: '0.0.0' })
+    assert.ok(printed.methods.some((method: { name: string }) => method.name === 'files.store'))
+    for (const isolation of ['worker', 'inline']) {
+      const url = await serve(['--workers', '1', '--isolation', isolation])
+      const answer = await postJson(url, { jsonrpc: '2.0', method: 'rpc.discover', id: 1 })
+      assert.equal(answer.status, 200, answer.text)
+      assert.deepEqual(answer.json().result, printed, isolation)
+    }
+  })
+
+  it('takes the document\'s info from --title, --api-version and --description, in describe and serve alike', async () => {
+    const flags = ['--title', 'files', '--api-version', '2.1.0', '--description', 'Stores files.']
+    const printed = await describeModule([DISCOVERY_MODULE, ...flags])
+    assert.deepEqual(printed.info, { title: 'files', version: '2.1.0', description: 'Stores files.' })
+    const url = await serve(['--isolation', 'inline', ...flags])
+    assert.deepEqual((await postJson(url, { method: 'rpc.discover' })).json().result.info, printed.info)
+  })
+
+  it('`formcall serve --no-discover` answers rpc.discover as no such method', async () => {
+    const url = await serve(['--isolation', 'inline', '--no-discover'])
+    const answer = await postJson(url, { method: 'rpc.discover', id: 1 })
+    assert.equal(answer.status, 404, answer.text)
+    assert.equal(answer.json().error.code, -32601)
+    assert.equal((await postJson(url, { method: 'math.add', params: [1, 2] })).json().result, 3)
+  })
 })

@@ -7,16 +7,24 @@ import { createServer } from './create-server.js'
 import { loadMethods } from './load-methods.js'
 import { listMethods } from './dispatch/resolve-method.js'
 import { DEFAULT_LIMITS, type Limits, type UploadsOptions } from './options.js'
+import { describeMethods, openRpcDocument, type OpenRpcInfo } from './describe/openrpc.js'
+import { packageInfo } from './describe/package-info.js'
 
 const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 // setTimeout fires at once (with a warning) for a delay above 2^31 - 1 ms, so a longer timeout would mean none.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
 const SYNOPSIS = 'formcall serve <methods-module> [options]'
+const DESCRIBE_SYNOPSIS = 'formcall describe <methods-module> [--title T] [--api-version V] [--description D]'
+/** The flags `describe` takes; the others are the server's. */
+const DESCRIBE_FLAGS = new Set(['title', 'api-version', 'description', 'help', 'version'])
 
 const USAGE = `Usage: ${SYNOPSIS}
+       ${DESCRIBE_SYNOPSIS}
 
-Serves the default export of <methods-module> (.js, .mjs or .ts): functions are methods, nested objects namespaces.
+serve: serves the default export of <methods-module> (.js, .mjs or .ts): functions are methods, nested objects
+namespaces. describe: prints the OpenRPC document of those methods (what rpc.discover answers) as JSON and exits,
+without starting a server (the module is loaded in this process).
 
 Options:
   --port N               port to listen on, 0 to 65535 (default 8080; 0 picks a free one)
@@ -49,6 +57,11 @@ Options:
   --upload-expire-after MS  delete uploads this long after their creation (default 86400000, 24 h)
   --upload-max-count N   uploads the directory may hold at once; more creations get 503 (default 1000)
   --upload-delete-after-call  delete an upload once a call that bound it succeeded
+  --no-discover          do not answer rpc.discover (OpenRPC service discovery, on by default)
+  --title T              the OpenRPC document's info.title (default: the name in the package.json nearest the
+                         module, else formcall)
+  --api-version V        its info.version, the API's own (default: that package.json's version, else 0.0.0)
+  --description D        its info.description (default: that package.json's description)
   --log-level L          ${LOG_LEVELS.join(', ')} (default warn)
   -v, --version          print the version
   -h, --help             show this help`
@@ -56,9 +69,12 @@ Options:
 /** A mistake in the command line (exit code 2), as opposed to a server that could not start (exit code 1). */
 class UsageError extends Error {}
 
-/** Runs the `formcall` command line; resolves once the server is listening, or once help or the version is printed. */
+/**
+ * Runs the `formcall` command line; resolves once the server is listening, or once help or the version is printed.
+ * `describe` prints its document and ends the process.
+ */
 export async function main (argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandLine(argv)
+  const { values, positionals, tokens } = parseCommandLine(argv)
   if (values.help) {
     console.log(USAGE)
     return
@@ -68,11 +84,19 @@ export async function main (argv: string[]): Promise<void> {
     return
   }
   const [command, methodsModule, extra] = positionals
-  if (command === undefined) throw new UsageError(`missing the command: ${SYNOPSIS}; see formcall --help`)
-  if (command !== 'serve') throw new UsageError(`unknown command "${command}"; the command is serve: ${SYNOPSIS}`)
-  if (methodsModule === undefined) throw new UsageError(`serve needs the methods module: ${SYNOPSIS}`)
+  if (command === undefined) throw new UsageError(`missing the command (serve or describe): ${SYNOPSIS}; see formcall --help`)
+  if (command !== 'serve' && command !== 'describe') {
+    throw new UsageError(`unknown command "${command}"; the commands are serve and describe: ${SYNOPSIS}`)
+  }
+  if (methodsModule === undefined) throw new UsageError(`${command} needs the methods module: ${command === 'serve' ? SYNOPSIS : DESCRIBE_SYNOPSIS}`)
   if (extra !== undefined) {
-    throw new UsageError(`unexpected argument "${extra}": serve takes one methods module (quote a path that has spaces)`)
+    throw new UsageError(`unexpected argument "${extra}": ${command} takes one methods module (quote a path that has spaces)`)
+  }
+  if (command === 'describe') {
+    const serverFlag = tokens.find((token) => token.kind === 'option' && !DESCRIBE_FLAGS.has(token.name))
+    if (serverFlag?.kind === 'option') throw new UsageError(`${serverFlag.rawName} is an option of serve; describe takes --title, --api-version and --description`)
+    await describeModule(methodsModule, values)
+    return
   }
   // Every flag is checked before anything loads: a mistyped flag is reported as itself, not as whatever it breaks.
   const isolation = values.isolation
@@ -99,6 +123,12 @@ export async function main (argv: string[]): Promise<void> {
     ...optional('minUploadRate', values['min-upload-rate'], (value) => wholeNumber('--min-upload-rate', value, 0))
   }
 
+  if (values['no-discover']) {
+    const infoFlag = tokens.find((token) => token.kind === 'option' && ['title', 'api-version', 'description'].includes(token.name))
+    if (infoFlag?.kind === 'option') throw new UsageError(`${infoFlag.rawName} describes the discovery document, which --no-discover turns off`)
+  }
+  const discover = values['no-discover'] ? false : await discoveryInfo(methodsModule, values)
+
   // Inline mode imports the module here (and fails fast on a bad one); worker mode lets each worker import it.
   const methods = isolation === 'inline' ? await loadMethods(methodsModule) : undefined
   const app = createServer({
@@ -115,6 +145,7 @@ export async function main (argv: string[]): Promise<void> {
     ...(values['spool-dir'] === undefined ? {} : { spoolDirectory: values['spool-dir'] }),
     ...(trustProxy === undefined ? {} : { trustProxy }),
     ...(uploads === undefined ? {} : { uploads }),
+    discover,
     fastify: { logger: { level: logLevel } }
   })
   // Handlers go in before listening: a signal right after the address is printed must still shut down cleanly.
@@ -148,11 +179,42 @@ export async function main (argv: string[]): Promise<void> {
   console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')}${uploadsNote})`)
 }
 
+/**
+ * Prints the OpenRPC document of a methods module, as `rpc.discover` would answer it, and exits: a module may hold
+ * handles open (a connection pool, a timer) that would keep the process alive with nothing left to do.
+ */
+async function describeModule (methodsModule: string, values: DiscoveryFlags): Promise<void> {
+  const info = await discoveryInfo(methodsModule, values)
+  const methods = await loadMethods(methodsModule)
+  const text = JSON.stringify(openRpcDocument(describeMethods(methods), info), null, 2)
+  await new Promise<void>((resolve) => process.stdout.write(`${text}\n`, () => resolve()))
+  process.exit(0)
+}
+
+/** The discovery flags, as parsed. */
+interface DiscoveryFlags { title?: string | undefined, 'api-version'?: string | undefined, description?: string | undefined }
+
+/** The document's `info`: the flags, else what the module's package.json says (see {@link packageInfo}). */
+async function discoveryInfo (methodsModule: string, values: DiscoveryFlags): Promise<OpenRpcInfo> {
+  const flag = (name: keyof DiscoveryFlags): string | undefined => {
+    const value = values[name]
+    if (value !== undefined && value.trim() === '') throw new UsageError(`--${name} must not be empty`)
+    return value
+  }
+  const title = flag('title')
+  const version = flag('api-version')
+  const description = flag('description')
+  const fallback = await packageInfo(methodsModule)
+  const about = description ?? fallback.description
+  return { title: title ?? fallback.title, version: version ?? fallback.version, ...(about === undefined ? {} : { description: about }) }
+}
+
 function parseCommandLine (argv: string[]) {
   try {
     return parseArgs({
       args: argv,
       allowPositionals: true,
+      tokens: true,
       options: {
         port: { type: 'string', default: '8080' },
         host: { type: 'string', default: '127.0.0.1' },
@@ -179,6 +241,10 @@ function parseCommandLine (argv: string[]) {
         'upload-expire-after': { type: 'string' },
         'upload-max-count': { type: 'string' },
         'upload-delete-after-call': { type: 'boolean', default: false },
+        'no-discover': { type: 'boolean', default: false },
+        title: { type: 'string' },
+        'api-version': { type: 'string' },
+        description: { type: 'string' },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false }
       }

@@ -27,3 +27,9 @@ export { WorkerExecutor } from './dispatch/worker/worker-executor.js'
 export type { WorkerPoolOptions } from './dispatch/worker/worker-executor.js'
 export type { RecyclePolicy } from './dispatch/worker/messages.js'
 export { loadMethods } from './load-methods.js'
+export { describeMethods, openRpcDocument, DISCOVER_METHOD, OPENRPC_VERSION } from './describe/openrpc.js'
+export type {
+  ContentDescriptor, MethodsDescription, OpenRpcDocument, OpenRpcError, OpenRpcInfo, OpenRpcMethod, ParamStructure, ReferenceObject
+} from './describe/openrpc.js'
+export type { DiscoverOptions } from './describe/discovery.js'
+export type { JsonSchema } from './describe/json-schema.js'

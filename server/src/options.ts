@@ -5,6 +5,8 @@ import type { Executor } from './dispatch/executor.js'
 import type { MethodsObject } from './dispatch/resolve-method.js'
 import type { WorkerPoolOptions } from './dispatch/worker/worker-executor.js'
 import type { BeforeUploadHook } from './uploads/upload-admission.js'
+import { discoveryInfo, type DiscoverOptions } from './describe/discovery.js'
+import type { OpenRpcInfo } from './describe/openrpc.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -132,6 +134,14 @@ export interface FormcallOptions extends Pick<WorkerPoolOptions, (typeof POOL_OP
    * binds a finished upload to a call (PROTOCOL.md section 11). Off unless given.
    */
   uploads?: UploadsOptions
+  /**
+   * OpenRPC service discovery: a call to `rpc.discover` is answered with an OpenRPC 1.3.2 document of every method
+   * (params with their JSON Schemas, results, summaries, the errors they can raise), made at the first such call. On
+   * by default, like any method behind `beforeCall`, which can refuse it. `false` turns it off: `rpc.discover` is then
+   * looked up like any other name (and not found). An object sets the document's `info`: `title` (default
+   * `formcall`), `version` (the API's, default `0.0.0`), `description`.
+   */
+  discover?: boolean | DiscoverOptions
 }
 
 /**
@@ -229,6 +239,8 @@ export interface ResolvedOptions {
   shutdownTimeout: number
   /** Resumable uploads, when enabled. */
   uploads: ResolvedUploads | undefined
+  /** The `info` of the discovery document; undefined when discovery is off. */
+  discover: OpenRpcInfo | undefined
 }
 
 /** Applies defaults and checks values, failing at start-up rather than at the first call. */
@@ -259,7 +271,8 @@ export function resolveOptions (options: FormcallOptions): ResolvedOptions {
     minUploadRate: options.minUploadRate ?? 1024,
     bodyTimeout: options.bodyTimeout ?? 30_000,
     shutdownTimeout: options.shutdownTimeout ?? 10_000,
-    uploads: options.uploads === undefined ? undefined : resolveUploads(options.uploads, limits)
+    uploads: options.uploads === undefined ? undefined : resolveUploads(options.uploads, limits),
+    discover: discoveryInfo(options.discover)
   }
 }
 

@@ -16,6 +16,7 @@ import { DOWNLOAD_STORE, type DownloadStore } from './respond/send-download.js'
 import { toRpcError } from './dispatch/outcome.js'
 import { openSpoolDirectory } from './bind/spool-to-disk.js'
 import { ResumableUploads } from './uploads/resumable-uploads.js'
+import { discoveryAnswer } from './describe/discovery.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,9 +55,10 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
     uploads?.cutTransfers()
     await executor.close(settings.shutdownTimeout)
   })
-  // What the call routes run calls with: with uploads, `$upload` placeholders bind to (and are checked against) them.
-  // Made once, not per request.
-  const route = { executor, settings, uploads }
+  // What the call routes run calls with: with uploads, `$upload` placeholders bind to (and are checked against) them;
+  // with discovery, `rpc.discover` is answered with the methods' OpenRPC document. Made once, not per request.
+  const discover = settings.discover === undefined ? undefined : discoveryAnswer(executor, settings.discover)
+  const route = { executor, settings, uploads, discover }
   const jsonRoute = { ...route, allowBatch: true }
   const fieldRoute = { ...route, allowBatch: false }
   const origins = new OriginPolicy(settings.allowedOrigins, settings.allowedHosts)

@@ -3,6 +3,7 @@ import type { UploadedFile, UploadedFiles } from '../bind/uploaded-file.js'
 import type { CallContext } from './call-context.js'
 import type { Outcome } from './outcome.js'
 import type { MethodShape } from '../shape/method-shape.js'
+import type { MethodsDescription } from '../describe/openrpc.js'
 
 /** One method run, as the dispatch seam hands it to an executor. */
 export interface Execution {
@@ -62,6 +63,11 @@ export interface Executor {
    * the method threw (the dispatch step turns that into the error outcome).
    */
   run (execution: Execution): Promise<Outcome>
+  /**
+   * Describes every method for OpenRPC discovery (`rpc.discover`), where the methods' schemas are: in this thread, or
+   * in a worker. Optional: without it, a server has no discovery. The server asks once and keeps the answer.
+   */
+  describe? (): Promise<MethodsDescription>
   /** Stops taking work, gives running calls up to `graceMs` to finish, then releases resources. */
   close (graceMs?: number): Promise<void>
 }

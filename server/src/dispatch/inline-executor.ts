@@ -4,6 +4,7 @@ import type { Execution, Executor } from './executor.js'
 import { outcomeOfResult, type Outcome } from './outcome.js'
 import { resolveMethod, type MethodFunction, type MethodsObject } from './resolve-method.js'
 import { shapeOf, type MethodShape } from '../shape/method-shape.js'
+import { describeMethods, type MethodsDescription } from '../describe/openrpc.js'
 
 /**
  * Runs methods in the server's own thread: the fastest mode, for tests and trusted code. A method that blocks the
@@ -21,6 +22,7 @@ export class InlineExecutor implements Executor {
   /** Functions found for method names, so a call looks its method up once (assertMethod), not again to run it. */
   readonly #found = new Map<string, { fn: MethodFunction, shape: MethodShape }>()
   #closing = false
+  #description: MethodsDescription | undefined
 
   constructor (methods: MethodsObject) {
     this.#methods = methods
@@ -34,6 +36,12 @@ export class InlineExecutor implements Executor {
   async run ({ method, args, context }: Execution): Promise<Outcome> {
     const { fn } = this.#resolve(method)
     return outcomeOfResult(await runInCallContext(context, () => fn(...args)))
+  }
+
+  /** The methods' description, made once (the methods object is read as it is at the first call). */
+  async describe (): Promise<MethodsDescription> {
+    this.#description ??= describeMethods(this.#methods)
+    return this.#description
   }
 
   #resolve (method: string): { fn: MethodFunction, shape: MethodShape } {

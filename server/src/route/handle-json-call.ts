@@ -19,6 +19,8 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   executor: Executor
   settings: ResolvedOptions
   uploads?: UploadBindings | undefined
+  /** Answers `rpc.discover`, when discovery is on. */
+  discover?: (() => Promise<string>) | undefined
   allowBatch: boolean
 }): Promise<FastifyReply> {
   const { settings } = options
@@ -55,7 +57,8 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
       executor: options.executor,
       beforeCall: settings.beforeCall,
       exposeErrors: settings.exposeErrors,
-      uploads: options.uploads
+      uploads: options.uploads,
+      discover: options.discover
     })
     return { id, rule, notification: call.notification, outcome }
   }

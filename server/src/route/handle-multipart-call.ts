@@ -17,10 +17,12 @@ export async function handleMultipartCall (request: FastifyRequest, reply: Fasti
   executor: Executor
   settings: ResolvedOptions
   uploads?: UploadBindings | undefined
+  /** Answers `rpc.discover`, when discovery is on. */
+  discover?: (() => Promise<string>) | undefined
 }): Promise<FastifyReply> {
   const { settings } = options
   const responder = new ReplyResponder(request, reply, settings.exposeErrors)
-  const call = new MultipartCall({ body: request.raw, request, settings, executor: options.executor, uploads: options.uploads, responder })
+  const call = new MultipartCall({ body: request.raw, request, settings, executor: options.executor, uploads: options.uploads, discover: options.discover, responder })
   await new Promise<void>((resolve) => {
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) call.clientGone()

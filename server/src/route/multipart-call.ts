@@ -40,6 +40,7 @@ export class MultipartCall {
   readonly #settings: ResolvedOptions
   readonly #executor: Executor
   readonly #uploads: UploadBindings | undefined
+  readonly #discover: (() => Promise<string>) | undefined
   readonly #request: CallRequest
   readonly #responder: CallResponder
   readonly #abort = new CallAbort()
@@ -55,11 +56,21 @@ export class MultipartCall {
   #outcome: Outcome | undefined
   #responded = false
 
-  constructor (input: { body: IncomingMessage, request: CallRequest, settings: ResolvedOptions, executor: Executor, uploads: UploadBindings | undefined, responder: CallResponder }) {
+  constructor (input: {
+    body: IncomingMessage
+    request: CallRequest
+    settings: ResolvedOptions
+    executor: Executor
+    uploads: UploadBindings | undefined
+    /** Answers `rpc.discover`, when discovery is on. */
+    discover?: (() => Promise<string>) | undefined
+    responder: CallResponder
+  }) {
     const { settings, body } = input
     this.#settings = settings
     this.#executor = input.executor
     this.#uploads = input.uploads
+    this.#discover = input.discover
     this.#request = input.request
     this.#responder = input.responder
     this.#uploadComplete = new Promise<void>((resolve) => { this.#uploadEnded = resolve })
@@ -141,6 +152,7 @@ export class MultipartCall {
       exposeErrors: this.#settings.exposeErrors,
       binder: session,
       uploads: this.#uploads,
+      discover: this.#discover,
       onBound: async () => await session.bind(),
       uploadComplete: this.#uploadComplete,
       uploadHold: this.#watchdog

@@ -158,5 +158,11 @@ export function isPoolNotice (message: WorkerToMain | PoolNotice): message is Po
 /** The task that asks a worker for the methods it loaded: answered with a {@link MethodListing}. */
 export interface ListTask { readonly list: true }
 
+/**
+ * The task that asks a worker to describe its methods for OpenRPC discovery (their schemas exist only in the
+ * workers): answered with their `MethodsDescription` (describe/openrpc.ts).
+ */
+export interface DescribeTask { readonly describe: true }
+
 /** Every callable method's dotted name with its shape (arity, names, file rules), for the main thread. */
 export type MethodListing = Array<[name: string, shape: MethodShape]>

@@ -26,8 +26,9 @@ import { PortLogger } from './port-logger.js'
 import { StartBoard } from './start-board.js'
 import {
   RETIRING, type CallReport, type CallTask, type Control, type DownloadToMain, type DownloadToWorker, type PoolNotice,
-  type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain, type ListTask, type MethodListing
+  type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain, type ListTask, type MethodListing, type DescribeTask
 } from './messages.js'
+import { describeMethods, type MethodsDescription } from '../../describe/openrpc.js'
 
 const { methodsModule, recycle, control, board: boardMemory, boardSlots } = workerData as StartupData
 const board = new StartBoard(boardSlots, boardMemory)
@@ -156,11 +157,13 @@ const life = new WorkerLife(recycle, control)
 notify({ t: 'booted', threadId })
 
 /**
- * Runs one call; the piscina task settles when the worker is free again (after any download is sent), with the call's
+ * Runs one call (or answers the pool's questions about the methods: their listing, their description); the piscina task settles when the worker is free again (after any download is sent), with the call's
  * outcome when nothing else about the call went up the worker's lane.
  */
-export default async function runTask (task: CallTask | ListTask): Promise<MethodListing | WireOutcome | undefined> {
+export default async function runTask (task: CallTask | ListTask | DescribeTask): Promise<MethodListing | MethodsDescription | WireOutcome | undefined> {
   if ('list' in task) return listMethods(methods).map((name) => [name, shapeOf(resolveMethod(methods, name))])
+  // The schemas exist only here: their JSON Schemas are made here, and only plain data goes up.
+  if ('describe' in task) return describeMethods(methods)
   return await life.run(new WorkerCall(task))
 }
 

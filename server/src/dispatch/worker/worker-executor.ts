@@ -10,12 +10,13 @@ import { CallBridge } from './call-bridge.js'
 import { CallWatch, type CallLimits } from './call-watch.js'
 import { StartBoard } from './start-board.js'
 import {
-  RETIRING, isPoolNotice, type CallTask, type Control, type ListTask, type MethodListing, type PoolNotice, type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain
+  RETIRING, isPoolNotice, type CallTask, type Control, type DescribeTask, type ListTask, type MethodListing, type PoolNotice, type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain
 } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
 import { toFileUrl } from '../../import-module.js'
 import { assertExportsMethods } from '../../load-methods.js'
 import { describeLoadFailure } from '../../describe-load-failure.js'
+import type { MethodsDescription } from '../../describe/openrpc.js'
 
 /** Options of the worker pool. */
 export interface WorkerPoolOptions {
@@ -102,6 +103,8 @@ export class WorkerExecutor implements Executor {
   /** Workers that loaded the methods module, since the pool started (replacements included). */
   #booted = 0
   #onBoot: (() => void) | undefined
+  /** The methods' description, asked of a worker once (kept unless it failed). */
+  #description: Promise<MethodsDescription> | undefined
 
   constructor (options: WorkerPoolOptions) {
     const workers = options.workers ?? Math.max(8, 4 * availableParallelism())
@@ -234,6 +237,24 @@ export class WorkerExecutor implements Executor {
         { method: method.slice(0, 256) })
     }
     return shape
+  }
+
+  /**
+   * The methods' description for OpenRPC discovery, made by a worker: the schemas live there. Asked once; a failure
+   * (the worker died meanwhile) is not kept.
+   *
+   * @throws RpcError SHUTTING_DOWN once the pool is closing.
+   */
+  async describe (): Promise<MethodsDescription> {
+    if (this.#closing) throw new RpcError(ErrorCode.SHUTTING_DOWN, 'the server is shutting down; retry on another instance')
+    if (this.#description === undefined) {
+      const asked = this.#pool.run({ describe: true } satisfies DescribeTask) as Promise<MethodsDescription>
+      this.#description = asked
+      asked.catch(() => {
+        if (this.#description === asked) this.#description = undefined
+      })
+    }
+    return await this.#description
   }
 
   async run (execution: Execution): Promise<Outcome> {
