@@ -45,6 +45,18 @@ describe('a call\'s JSON must arrive within bodyTimeout', () => {
   it('a call whose body arrives in time is answered as usual', async () => {
     assert.equal((await postJson(server.url, { method: 'echo', params: [1] })).json().result, 1)
   })
+
+  for (const method of ['POST', 'PUT', 'GET']) {
+    it(`a ${method} to a path nothing serves is answered 404 before its body, which never comes, and the connection closed`, async () => {
+      const open = await openRequest(`${server.origin}/elsewhere`, {
+        method, headers: { 'Content-Type': 'application/json', 'Content-Length': '100' }
+      })
+      await open.write('{"method":')
+      const res = await open.response
+      assert.equal(res.status, 404, res.text)
+      assert.equal(res.json().statusCode, 404)
+    })
+  }
 })
 
 for (const isolation of ['inline', 'worker'] as const) {

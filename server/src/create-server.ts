@@ -53,6 +53,17 @@ export function createServer (options: CreateServerOptions): FastifyInstance {
   // requestTimeout, which would also cut long uploads, stays off.
   app.server.headersTimeout = headersTimeout
   app.server.maxConnections = maxConnections
+  // A request for a path nothing serves is answered before its body is read, on a connection that then closes: with
+  // Node's requestTimeout off, a body sent slowly (or a Content-Length never met) to such a path would otherwise hold
+  // its connection with no bound at all.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) {
+      done()
+      return
+    }
+    reply.code(404).header('connection', 'close')
+      .send({ message: `Route ${request.method}:${request.url.slice(0, 200)} not found`, error: 'Not Found', statusCode: 404 })
+  })
   app.register(formcall, formcallOptions)
   return app
 }
