@@ -1,7 +1,7 @@
 import { jsonOnlyMultipart } from './support/generated-upload.js'
 import { FORMCALL_VARIANTS } from './servers/formcall-variants.js'
 import type { UploadRowSpec } from './rows/upload-row.js'
-import { ECHO_CALL, type SmallCallRowSpec } from './rows/small-call-row.js'
+import { ECHO_CALL, echoCall, type SmallCallRowSpec } from './rows/small-call-row.js'
 
 /**
  * The rows of the bench, in the order they run and print. Every formcall row is repeated for each entry of
@@ -68,8 +68,9 @@ export function rssSweepRows (): UploadRowSpec[] {
 }
 
 /**
- * The small-call rows: formcall's echo as a JSON and as a json-part-only multipart body, and a bare Fastify route
- * taking the same two bodies.
+ * The small-call rows: formcall's echo as a JSON and as a json-part-only multipart body, the same echo with its
+ * param declared as a zod string (`echoZod`, JSON body, measured alternately with the plain echo in one server), and
+ * a bare Fastify route taking the same two bodies.
  */
 export function smallCallRows (): SmallCallRowSpec[] {
   const multipart = jsonOnlyMultipart(ECHO_CALL)
@@ -80,16 +81,31 @@ export function smallCallRows (): SmallCallRowSpec[] {
         mode: v.mode,
         server: 'formcall createServer',
         body: 'json',
+        method: 'echo',
         serverEntry: 'servers/formcall.ts',
         serverArgs: [v.mode],
         contentType: 'application/json',
         payload: ECHO_CALL
       },
       {
+        id: `calls/formcall-json-zod/${v.mode}`,
+        mode: v.mode,
+        server: 'formcall, zod params',
+        body: 'json',
+        method: 'echoZod',
+        serverEntry: 'servers/formcall.ts',
+        serverArgs: [v.mode],
+        contentType: 'application/json',
+        payload: echoCall('echoZod'),
+        // Its ratio to the plain echo is the figure this row is for: both are measured in one server, alternately.
+        pairedWith: { method: 'echo', payload: ECHO_CALL }
+      },
+      {
         id: `calls/formcall-multipart/${v.mode}`,
         mode: v.mode,
         server: 'formcall createServer',
         body: 'multipart',
+        method: 'echo',
         serverEntry: 'servers/formcall.ts',
         serverArgs: [v.mode],
         contentType: multipart.contentType,
@@ -101,6 +117,7 @@ export function smallCallRows (): SmallCallRowSpec[] {
       mode: '-',
       server: 'bare Fastify route',
       body: 'json',
+      method: 'echo',
       serverEntry: 'servers/bare-fastify.ts',
       serverArgs: [],
       contentType: 'application/json',
@@ -111,6 +128,7 @@ export function smallCallRows (): SmallCallRowSpec[] {
       mode: '-',
       server: 'bare Fastify route',
       body: 'multipart',
+      method: 'echo',
       serverEntry: 'servers/bare-fastify.ts',
       serverArgs: [],
       contentType: multipart.contentType,

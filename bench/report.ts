@@ -58,15 +58,23 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
   })
   const smallCalls = rows.smallCalls.map((r) => {
     const ok = r.status === 'ok'
-    // The baseline is the bare route given the same body.
-    const bare = rows.smallCalls.find((b) => b.id === `calls/bare-fastify-${r.body}` && b.status === 'ok')
-    const inline = rows.smallCalls.find((b) => b.id === `calls/formcall-${r.body}/inline` && b.status === 'ok')
+    const measured = (id: string): SmallCallRowResult | undefined => rows.smallCalls.find((b) => b.id === id && b.status === 'ok')
+    // The baseline is the bare route given the same body; the inline row is this row's id in mode inline.
+    const bare = measured(`calls/bare-fastify-${r.body}`)
+    const inline = measured(r.id.replace(/\/[^/]+$/, '/inline'))
+    // A row calling another echo (echoZod) against the plain echo: the one it was measured alternately with in the
+    // same server (the median of the rounds' ratios), or else the plain echo row of its mode and body.
+    const plainEcho = measured(`calls/formcall-${r.body}/${r.mode}`)?.requestsPerSecond
+    const vsPlainEcho = r.paired?.method === 'echo'
+      ? (ok && Number.isFinite(r.paired.ratio) ? r.paired.ratio : null)
+      : ratio(ok ? r.requestsPerSecond : undefined, plainEcho)
     const ratios: Ratios = r.mode === '-'
       ? {}
       : {
           requestsVsInline: r.mode === 'inline' ? null : ratio(ok ? r.requestsPerSecond : undefined, inline?.requestsPerSecond),
           requestsVsBare: ratio(ok ? r.requestsPerSecond : undefined, bare?.requestsPerSecond),
-          p99VsBare: ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms)
+          p99VsBare: ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms),
+          requestsVsPlainEcho: r.method === 'echo' ? null : vsPlainEcho
         }
     return { ...r, ratios }
   })
@@ -170,7 +178,10 @@ export function renderReport (results: BenchResults): string {
   out.push('')
 
   out.push(`SMALL CALLS: echo("hello"), autocannon ${settings.connections} connections, ${settings.seconds} s per row ` +
-    `after ${settings.warmupSeconds} s warm-up, server and autocannon in separate processes`)
+    `after ${settings.warmupSeconds} s warm-up, server and autocannon in separate processes. The -zod rows call echoZod, ` +
+    'the same echo declared with defineMethod({ params: [z.string()] }), alternately with the plain echo in the same server ' +
+    `(${settings.pairedRounds} rounds of one run each, req/s and ms the medians); "vs plain echo" = the median of the rounds' ` +
+    'ratios of their req/s to that echo\'s')
   out.push(table([
     { header: 'id', width: 31, align: 'left' },
     { header: 'mode', width: 6, align: 'left' },
@@ -183,11 +194,19 @@ export function renderReport (results: BenchResults): string {
     { header: 'req/s vs inline', width: 15, align: 'right' },
     { header: 'req/s vs bare', width: 13, align: 'right' },
     { header: 'p99 vs bare', width: 11, align: 'right' },
+    { header: 'vs plain echo', width: 13, align: 'right' },
     { header: 'status', width: 6, align: 'left' }
   ], results.smallCalls.map((r) => [
     r.id, r.mode, r.server, r.body, fixed(r.requestsPerSecond, 0), fixed(r.latencyP50Ms, 0), fixed(r.latencyP99Ms, 0),
-    mib(r.serverRssPeak), fixed(r.ratios.requestsVsInline, 2), fixed(r.ratios.requestsVsBare, 2), fixed(r.ratios.p99VsBare, 2), statusCell(r)
+    mib(r.serverRssPeak), fixed(r.ratios.requestsVsInline, 2), fixed(r.ratios.requestsVsBare, 2), fixed(r.ratios.p99VsBare, 2),
+    fixed(r.ratios.requestsVsPlainEcho, 2), statusCell(r)
   ])))
+  // Each round of a paired row, so the spread behind its ratio can be read.
+  for (const r of results.smallCalls) {
+    if (r.paired === undefined || r.rounds === undefined) continue
+    const rounds = r.rounds.map((own, i) => `${own.toFixed(0)}/${r.paired?.rounds[i]?.toFixed(0) ?? '-'}`)
+    out.push(`  ${r.id} rounds, req/s ${r.method}/${r.paired.method}: ${rounds.join(', ')}`)
+  }
   out.push('')
 
   if (results.rssSweep.length === 0) {

@@ -52,9 +52,11 @@ for (const [group, rows] of groups) {
 
 const smallCalls: SmallCallRowResult[] = []
 for (const spec of smallCallRows().filter((s) => selected(settings, s.id))) {
-  progress(`${spec.id} (${settings.warmupSeconds} + ${settings.seconds} s) …`)
+  const runs = spec.pairedWith === undefined ? '' : `${settings.pairedRounds} rounds of ${spec.method} and ${spec.pairedWith.method}, `
+  progress(`${spec.id} (${runs}${settings.warmupSeconds} + ${settings.seconds} s) …`)
   const row = await runSmallCallRow(spec, settings)
-  progress(`${spec.id}: ${row.status === 'ok' ? `${row.requestsPerSecond?.toFixed(0)} req/s` : `${row.status}: ${row.note ?? ''}`}`)
+  const paired = row.paired === undefined ? '' : ` (${row.paired.method}: ${row.paired.requestsPerSecond.toFixed(0)} req/s)`
+  progress(`${spec.id}: ${row.status === 'ok' ? `${row.requestsPerSecond?.toFixed(0)} req/s${paired}` : `${row.status}: ${row.note ?? ''}`}`)
   smallCalls.push(row)
 }
 

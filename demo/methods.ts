@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { z } from 'zod'
 import {
-  download,
-  ErrorCode,
-  RpcError,
-  UploadedFile,
   callContext,
-  type UploadedFiles
-} from '@formcall/server'
+  defineMethod,
+  download,
+  file,
+  files,
+  RpcError,
+  UploadedFile
+} from '@formcall/server/methods'
 
 /** What the demo tells about one received file. */
 export interface FileDigest {
@@ -28,37 +30,44 @@ async function digestOf (file: UploadedFile): Promise<FileDigest> {
   return { name: file.filename, type: file.type, size, sha256: hash.digest('hex') }
 }
 
-/** Throws INVALID_PARAMS unless `value` is a list of files, so a wrong call gets a message, not a crash. */
-function assertFileList (value: unknown, what: string): asserts value is UploadedFile[] {
-  if (!Array.isArray(value) || !value.every((file) => file instanceof UploadedFile)) {
-    throw new RpcError(ErrorCode.INVALID_PARAMS, `${what} must be a list of files (an <input type=file multiple>'s files, or File[])`)
-  }
-}
+/** The media types the photo card accepts: what browsers show as an `<img>`. */
+const PHOTO_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']
+/** The most bytes a photo may have; the server stops reading at the byte after it. */
+const PHOTO_MAX_BYTES = 2_000_000
+/** The longest photo title. */
+const TITLE_MAX = 40
 
 /**
- * The demo methods served by `pnpm start`.
+ * The demo methods served by `pnpm start`. Each declares its params with zod and formcall's `file()` / `files()`, so
+ * a call that does not fit is refused with `-32602` and the schema's issues before the method runs.
  */
 export default {
-  /** Returns what it is given. */
-  echo: (value: unknown) => value,
+  echo: defineMethod({ params: [z.unknown()], summary: 'Returns what it is given.' }, (value) => value),
 
   math: {
-    add: (a: number, b: number) => a + b,
-    divide: (a: number, b: number) => {
+    add: defineMethod({ params: [z.number(), z.number()], result: z.number(), summary: 'Adds two numbers.' },
+      (a, b) => a + b),
+    divide: defineMethod({
+      params: [z.number(), z.number()],
+      summary: 'Divides a by b.',
+      description: 'Dividing by zero fails with the application error 4000, whose data holds a and b.'
+    }, (a, b) => {
       if (b === 0) throw new RpcError(4000, 'cannot divide by zero; pass a non-zero divisor', { a, b })
       return a / b
-    }
+    })
   },
 
   files: {
-    /** Hashes one file as it arrives. */
-    digest: async (file: UploadedFile) => await digestOf(file),
-    /** Hashes every file sent under one name (`{"$files": "docs"}`, as `curl -F docs=@a -F docs=@b` sends them). */
-    digestAll: async (files: UploadedFiles) => {
+    digest: defineMethod({ params: [file()], summary: 'Hashes one file as it arrives.' }, async (upload) => await digestOf(upload)),
+    digestAll: defineMethod({
+      params: [files()],
+      summary: 'Hashes every file sent under one name.',
+      description: 'The files of one part name (`{"$files": "docs"}`, as `curl -F docs=@a -F docs=@b` sends them).'
+    }, async (docs) => {
       const out = []
-      for await (const file of files) out.push(await digestOf(file))
+      for await (const doc of docs) out.push(await digestOf(doc))
       return out
-    },
+    }),
     /**
      * Hashes a list of files sent as one argument (a browser's FileList or File[]), in the order they were sent.
      *
@@ -68,39 +77,62 @@ export default {
      *
      * When the client cancels, the file being read fails; the method notes it in the server log and gives up.
      */
-    digestMany: async (files: UploadedFile[]) => {
+    digestMany: defineMethod({
+      params: [files()],
+      summary: 'Hashes a list of files (a FileList or File[]) in the order they were sent.'
+    }, async (uploads) => {
       const { signal, log } = callContext()
-      assertFileList(files, 'files')
       const out: FileDigest[] = []
-      for (const file of files) {
-        try {
-          out.push(await digestOf(file))
-        } catch (err) {
-          if (signal.aborted) {
-            // A file whose part never arrived has no filename to log (reading it would throw).
-            log.info({ file: file.arrived ? file.filename : file.field, digested: out.length, of: files.length }, 'files.digestMany: the client cancelled the upload')
-          }
-          throw err
+      let current: UploadedFile | undefined
+      try {
+        for await (const upload of uploads) {
+          current = upload
+          out.push(await digestOf(upload))
         }
+      } catch (err) {
+        // A file whose part never arrived has no filename to log (reading it would throw).
+        const file = current === undefined ? undefined : current.arrived ? current.filename : current.field
+        if (signal.aborted) log.info({ file, digested: out.length }, 'files.digestMany: the client cancelled the upload')
+        throw err
       }
       return out
-    },
-    /** A small CSV report, sent back as a download. */
-    report: () => download(Buffer.from('a,b\n1,2\n'), { filename: 'report.csv', type: 'text/csv' }),
-    /** A generated file of `size` bytes, streamed back as a download. */
-    generate: (size = 1024, filename = 'generated.bin') => {
-      const total = Math.min(Math.max(0, Math.floor(size)), 1024 ** 3)
+    }),
+    report: defineMethod({ params: [], summary: 'A small CSV report, sent back as a download.' },
+      () => download(Buffer.from('a,b\n1,2\n'), { filename: 'report.csv', type: 'text/csv' })),
+    generate: defineMethod({
+      params: [
+        z.number().int().min(0).max(1024 ** 3).default(1024),
+        z.string().min(1).max(255).default('generated.bin')
+      ],
+      summary: 'A generated file of `size` bytes (at most 1 GiB), streamed back as a download.'
+    }, (size, filename) => {
       const block = Buffer.alloc(64 * 1024, 'formcall ')
       let sent = 0
       const body = Readable.from((function * () {
-        while (sent < total) {
-          const n = Math.min(block.length, total - sent)
+        while (sent < size) {
+          const n = Math.min(block.length, size - sent)
           sent += n
           yield block.subarray(0, n)
         }
       })())
-      return download(body, { filename, type: 'application/octet-stream', size: total })
-    }
+      return download(body, { filename, type: 'application/octet-stream', size })
+    })
+  },
+
+  photos: {
+    /**
+     * Takes a title and one photo (the browser client's `fromForm(form)`); nothing is stored, the answer says what
+     * arrived. The title is checked before the method starts, the photo's size and media type by the server while its
+     * bytes arrive: a title over 40 characters answers `-32602` with the issue at `["title"]`, a photo over 2 MB
+     * `-32004`, a file that is not a PNG, JPEG, GIF or WebP `-32020`.
+     */
+    add: defineMethod({
+      params: {
+        title: z.string().trim().min(1, 'give the photo a title').max(TITLE_MAX, `a title has at most ${TITLE_MAX} characters`),
+        photo: file({ maxSize: PHOTO_MAX_BYTES, accept: PHOTO_TYPES })
+      },
+      summary: 'Checks a titled photo against its schema and says what arrived.'
+    }, async ({ title, photo }) => ({ title, photo: await digestOf(photo) }))
   },
 
   profile: {
@@ -108,14 +140,16 @@ export default {
      * Takes a whole form as one named argument (the browser client's `fromForm(form)`): a display name and any number
      * of photos. Nothing is stored; the answer says what arrived.
      */
-    update: async ({ name, photos = [] }: { name: string, photos?: UploadedFile[] }) => {
-      if (typeof name !== 'string' || name.trim() === '') {
-        throw new RpcError(ErrorCode.INVALID_PARAMS, 'name must be a non-empty text; fill in the name field')
-      }
-      assertFileList(photos, 'photos')
+    update: defineMethod({
+      params: {
+        name: z.string().trim().min(1, 'fill in the name field'),
+        photos: files({ optional: true })
+      },
+      summary: 'Takes a display name and any number of photos; says what arrived.'
+    }, async ({ name, photos }) => {
       const received: FileDigest[] = []
-      for (const photo of photos) received.push(await digestOf(photo))
-      return { name: name.trim(), photos: received }
-    }
+      for await (const photo of photos ?? []) received.push(await digestOf(photo))
+      return { name, photos: received }
+    })
   }
 }

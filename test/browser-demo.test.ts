@@ -199,7 +199,7 @@ test('Cancel stops an upload midway: the method sees the abort, no temp file rem
   assert.ok(percent < 100, `the upload was cancelled at ${percent}%`)
 
   const seen = await server.waitForLog('files.digestMany: the client cancelled the upload')
-  assert.deepEqual({ file: seen.file, digested: seen.digested, of: seen.of }, { file: 'slow.bin', digested: 0, of: 1 })
+  assert.deepEqual({ file: seen.file, digested: seen.digested }, { file: 'slow.bin', digested: 0 })
   await server.waitForEmptyTmpDir()
 
   await unthrottle()
@@ -285,6 +285,103 @@ test('dividing by zero shows the method\'s RpcError code, message and data on th
   assert.equal(await page.textContent('[data-testid=divide-error-message]'), 'cannot divide by zero; pass a non-zero divisor')
   assert.equal(await page.textContent('[data-testid=divide-error-data]'), 'data: {"a":22,"b":0}')
   assert.ok(await page.locator('[data-testid=divide-result]').isHidden())
+})
+
+/** A 1×1 PNG (a real one: the server sniffs a file's first bytes against the types its param accepts). */
+const PIXEL_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGPwd3v6HwAE3AJ6zM4FjgAAAABJRU5ErkJggg==', 'base64')
+
+/** What the photo card's error box shows. */
+async function photoErrorShown (page: Page): Promise<{ code: string | null, name: string | null, message: string | null, issues: string[], data: string | null }> {
+  await page.locator('[data-testid=photo-error]').waitFor()
+  return {
+    code: await page.textContent('[data-testid=photo-error-code]'),
+    name: await page.textContent('[data-testid=photo-error-name]'),
+    message: await page.textContent('[data-testid=photo-error-message]'),
+    issues: await page.locator('[data-testid=photo-error-issue]').allTextContents(),
+    data: await page.textContent('[data-testid=photo-error-data]')
+  }
+}
+
+test('a title longer than photos.add\'s zod schema allows shows -32602 with the issue\'s path and message; the server keeps serving', async () => {
+  const page = await browser.openPage(`${server.origin}/`)
+  const answersBefore = server.answers.length
+  const tooLong = 'The analytical engine, seen from the north-east corner'
+  assert.ok(tooLong.length > 40)
+  await page.fill('[data-testid=photo-title]', tooLong)
+  await page.setInputFiles('[data-testid=photo-file]', { name: 'pixel.png', mimeType: 'image/png', buffer: PIXEL_PNG })
+  await page.click('[data-testid=photo-submit]')
+
+  assert.deepEqual(await photoErrorShown(page), {
+    code: '-32602',
+    name: 'INVALID_PARAMS',
+    message: 'the params of "photos.add" do not fit it: ["title"]: a title has at most 40 characters',
+    issues: ['title a title has at most 40 characters'],
+    data: ''
+  })
+  // The field the issue's path names is marked, and only that one.
+  assert.equal(await page.getAttribute('[data-testid=photo-title]', 'aria-invalid'), 'true')
+  assert.equal(await page.getAttribute('[data-testid=photo-file]', 'aria-invalid'), null)
+  assert.ok(await page.locator('[data-testid=photo-result]').isHidden())
+  // A JSON-RPC client reads errors from the envelope, so -32602 is answered with HTTP 200 (PROTOCOL.md section 8.1).
+  assert.deepEqual(server.answers.slice(answersBefore).map(({ method, contentType, status, errorCode }) => ({ method, contentType, status, errorCode })),
+    [{ method: 'POST', contentType: 'multipart/form-data', status: 200, errorCode: -32602 }])
+
+  // A required file param left out is refused before anything is bound, with the path of that param.
+  await page.fill('[data-testid=photo-title]', 'Pixel')
+  await page.setInputFiles('[data-testid=photo-file]', [])
+  await page.click('[data-testid=photo-submit]')
+  const missing = await photoErrorShown(page)
+  assert.equal(missing.code, '-32602')
+  assert.equal(missing.issues.length, 1)
+  assert.match(missing.issues[0] ?? '', /^photo the file param "photo" is required/)
+  assert.equal(await page.getAttribute('[data-testid=photo-file]', 'aria-invalid'), 'true')
+  assert.equal(await page.getAttribute('[data-testid=photo-title]', 'aria-invalid'), null)
+
+  // The same page and server take the next call that fits: the title is trimmed by the schema's transform.
+  await page.fill('[data-testid=photo-title]', '  Pixel  ')
+  await page.setInputFiles('[data-testid=photo-file]', { name: 'pixel.png', mimeType: 'image/png', buffer: PIXEL_PNG })
+  await page.click('[data-testid=photo-submit]')
+  await page.locator('[data-testid=photo-summary]').waitFor()
+  assert.equal(await page.textContent('[data-testid=photo-summary]'), 'Added “Pixel”: pixel.png, image/png, 70 B.')
+  assert.ok(await page.locator('[data-testid=photo-error]').isHidden())
+  assert.equal(await page.getAttribute('[data-testid=photo-title]', 'aria-invalid'), null)
+  assert.equal(await page.getAttribute('[data-testid=photo-file]', 'aria-invalid'), null)
+  assert.deepEqual(server.answers.slice(answersBefore).map(({ contentType, errorCode }) => ({ contentType, errorCode })), [
+    { contentType: 'multipart/form-data', errorCode: -32602 },
+    // No file chosen: the call carries no part, so the client sends it as JSON.
+    { contentType: 'application/json', errorCode: -32602 },
+    { contentType: 'multipart/form-data', errorCode: undefined }
+  ])
+})
+
+test('photos.add\'s file() constraints: a text file is refused with -32020 and a photo over 2 MB with -32004, both shown on the page', async () => {
+  const page = await browser.openPage(`${server.origin}/`)
+  await page.fill('[data-testid=photo-title]', 'Notes')
+  await page.setInputFiles('[data-testid=photo-file]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') })
+  await page.click('[data-testid=photo-submit]')
+  const wrongType = await photoErrorShown(page)
+  assert.deepEqual({ code: wrongType.code, name: wrongType.name, issues: wrongType.issues },
+    { code: '-32020', name: 'FILE_TYPE_NOT_ACCEPTED', issues: [] })
+  assert.match(wrongType.data ?? '', /^data: \{"param":"photo",/)
+  assert.equal(await page.getAttribute('[data-testid=photo-file]', 'aria-invalid'), 'true')
+  assert.equal(await page.getAttribute('[data-testid=photo-title]', 'aria-invalid'), null)
+
+  // A real PNG signature, so the type passes and only the size is wrong.
+  const big = Buffer.concat([PIXEL_PNG, Buffer.alloc(2_500_000)])
+  await page.fill('[data-testid=photo-title]', 'Big')
+  await page.setInputFiles('[data-testid=photo-file]', { name: 'big.png', mimeType: 'image/png', buffer: big })
+  await page.click('[data-testid=photo-submit]')
+  await page.locator('[data-testid=photo-error-code]', { hasText: '-32004' }).waitFor()
+  const tooBig = await photoErrorShown(page)
+  assert.deepEqual({ code: tooBig.code, name: tooBig.name, issues: tooBig.issues }, { code: '-32004', name: 'LIMIT_EXCEEDED', issues: [] })
+  assert.match(tooBig.data ?? '', /"limit":"maxSize"/)
+  await server.waitForEmptyTmpDir()
+
+  await page.fill('[data-testid=photo-title]', 'Pixel')
+  await page.setInputFiles('[data-testid=photo-file]', { name: 'pixel.png', mimeType: 'image/png', buffer: PIXEL_PNG })
+  await page.click('[data-testid=photo-submit]')
+  await page.locator('[data-testid=photo-summary]').waitFor()
+  assert.equal(await page.textContent('[data-testid=photo-summary]'), 'Added “Pixel”: pixel.png, image/png, 70 B.')
 })
 
 test('the plain HTML form is sent through fromForm with its text field and every chosen file', async () => {

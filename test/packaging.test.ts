@@ -314,7 +314,7 @@ describe('the packed packages, installed from their tarballs', () => {
     const [, url, how] = await within(server.line(/formcall listening on (http:\/\/127\.0\.0\.1:\d+\/rpc) \((.*)\)/), 30_000,
       'the cli-server starting')
     cliServerUrl = url!
-    assert.equal(how, 'worker; methods: echo, math.add, files.digest, files.report, shop.reserve; resumable uploads at /rpc/uploads/')
+    assert.equal(how, 'worker; methods: echo, math.add, files.digest, files.avatar, files.report, shop.reserve, shop.order; resumable uploads at /rpc/uploads/')
 
     const echo = await postJson(url!, { jsonrpc: '2.0', id: 1, method: 'echo', params: ['from the tarball'] })
     assert.equal(echo.status, 200, echo.text)
@@ -344,6 +344,24 @@ describe('the packed packages, installed from their tarballs', () => {
     const registered = await postJson(url!, { id: 3, method: 'shop.reserve', params: ['kiwi', 1] })
     assert.equal(registered.status, 400)
     assert.equal(registered.json().error.code, -32602)
+
+    // Declared params and file params, from the installed packages in worker threads.
+    const ordered = await postJson(url!, { jsonrpc: '2.0', id: 4, method: 'shop.order', params: { item: 'apple', count: 2 } })
+    assert.deepEqual(ordered.json().result, { item: 'apple', count: 2, total: 4 })
+    const refused = await postJson(url!, { jsonrpc: '2.0', id: 5, method: 'shop.order', params: [{ item: 'kiwi', count: 0 }] })
+    assert.equal(refused.json().error.code, -32602, refused.text)
+    assert.deepEqual(refused.json().error.data.issues.map((issue: { path: unknown[] }) => issue.path), [['item'], ['count']])
+    const avatar = async (type: string, content: Buffer): Promise<any> => (await rawRequest(url!, {
+      headers: { 'Content-Type': multipartType('avatar') },
+      body: multipartBody('avatar', [
+        { name: 'json', content: JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'files.avatar', params: [{ $file: 'a' }] }) },
+        { name: 'a', filename: 'a', type, content }
+      ])
+    })).json()
+    const jpeg = Buffer.concat([Buffer.from('ffd8ffe000104a46494600', 'hex'), Buffer.alloc(100)])
+    assert.deepEqual((await avatar('image/jpeg', jpeg)).result, { type: 'image/jpeg', bytes: jpeg.length })
+    assert.equal((await avatar('image/png', Buffer.from('not an image at all'.repeat(10)))).error.code, -32020)
+    assert.equal((await avatar('image/jpeg', Buffer.concat([jpeg, Buffer.alloc(2 ** 20)]))).error.data.limit, 'maxSize')
   })
 
   it('the fastify-plugin example keeps its own routes and answers formcall calls on its path', { timeout: 60_000 }, async () => {

@@ -11,6 +11,8 @@ import { startServer, type RunningServer } from './support/start-server.js'
 import { multipartBody, multipartType, type PartSpec } from './support/multipart.js'
 import { postJson, rawRequest } from './support/raw-http.js'
 import { PendingUpload } from './support/pool-server.js'
+import { createClient } from '@formcall/client-node'
+import type { RpcError } from '@formcall/spec'
 
 const SCHEMA_METHODS = new URL('./support/schema-methods.ts', import.meta.url)
 
@@ -220,6 +222,30 @@ for (const { mode, start } of MODES) {
       assert.deepEqual({ limit: body.error.data.limit, max: body.error.data.max }, { limit: 'maxCount', max: 2 })
       const ok = await multipart(server, 'photos.album', { photos: { $files: 'ps' } }, parts.slice(0, 2))
       assert.deepEqual(ok.body.result, [png.length, png.length])
+    })
+
+    test('a file list sent as an array of $file placeholders (what the clients send) is held to the same rules', async () => {
+      const png = tinyPng()
+      const two = await multipart(server, 'photos.album', { photos: [{ $file: 'a' }, { $file: 'b' }] },
+        [{ name: 'a', filename: 'a.png', type: 'image/png', content: png }, { name: 'b', filename: 'b.gif', type: 'image/gif', content: GIF }])
+      assert.deepEqual(two.body.result, [png.length, GIF.length], JSON.stringify(two.body))
+      const three = await multipart(server, 'photos.album', { photos: [{ $file: 'a' }, { $file: 'b' }, { $file: 'c' }] },
+        ['a', 'b', 'c'].map((name) => ({ name, filename: `${name}.png`, type: 'image/png', content: png })))
+      assert.equal(three.body.error.code, -32004)
+      assert.deepEqual({ limit: three.body.error.data.limit, max: three.body.error.data.max }, { limit: 'maxCount', max: 2 })
+      const text = await multipart(server, 'photos.album', { photos: [{ $file: 'a' }] }, [{ name: 'a', filename: 'a.txt', type: 'text/plain', content: 'x' }])
+      assert.equal(text.body.error.code, -32020)
+    })
+
+    test('the Node client calls schema-checked methods with its typed API and gets the issues in its RpcError', async () => {
+      const api = createClient<typeof methods>(server.url)
+      assert.equal(await api.math.add(2, 3), 5)
+      assert.deepEqual(await api.photos.album({ photos: [new Blob([new Uint8Array(tinyPng())], { type: 'image/png' }), new Blob([new Uint8Array(JPEG)], { type: 'image/jpeg' })] }),
+        [tinyPng().length, JPEG.length])
+      await assert.rejects(api.users.create({ name: '' }), (err: RpcError) => err.code === -32602 &&
+        JSON.stringify((err.data as { issues: unknown[] }).issues.map((issue) => (issue as { path: unknown }).path)) === '[["name"]]')
+      await assert.rejects(api.photos.store({ title: 't', photo: new Blob(['not a picture'], { type: 'image/png' }) }),
+        (err: RpcError) => err.code === -32020)
     })
 
     /** [what, method, params, the message it must match] */

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { clientNodePackage, PACKAGES_ENV } from '../support/packages.js'
 import { GeneratedBytes, makeBlock } from '../support/generated-upload.js'
-import type { methods } from '../servers/methods.js'
+import type { BenchMethodsObject } from '../servers/methods.js'
 import { readJob, reportUpload } from './upload-client.js'
 
 const job = readJob()
@@ -26,7 +26,7 @@ const { createClient, fileFromPath } = await clientNodePackage()
 const path = await generatedFile(job.bytes, job.blockBytes)
 const port = cut ? await cuttingRelay(job.port, job.bytes / 2) : job.port
 // No `above`: only the file given `resumable: true` goes the resumable way.
-const api = createClient<typeof methods>(`http://127.0.0.1:${port}${job.path}`,
+const api = createClient<BenchMethodsObject>(`http://127.0.0.1:${port}${job.path}`,
   resumable ? { resumable: { retryDelays: [0, 100, 200, 400] } } : {})
 
 await reportUpload(async () => {

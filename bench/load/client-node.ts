@@ -4,12 +4,12 @@
  */
 import { clientNodePackage } from '../support/packages.js'
 import { GeneratedBytes, makeBlock } from '../support/generated-upload.js'
-import type { methods } from '../servers/methods.js'
+import type { BenchMethodsObject } from '../servers/methods.js'
 import { readJob, reportUpload } from './upload-client.js'
 
 const job = readJob()
 const { createClient } = await clientNodePackage()
-const api = createClient<typeof methods>(`http://127.0.0.1:${job.port}${job.path}`)
+const api = createClient<BenchMethodsObject>(`http://127.0.0.1:${job.port}${job.path}`)
 const file = new GeneratedBytes({ bytes: job.bytes, block: makeBlock(job.blockBytes) })
 
 await reportUpload(async () => {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import { BenchChild } from '../support/child-process.js'
-import type { SmallCallJob } from '../support/messages.js'
+import type { SmallCallJob, SmallCallsDone } from '../support/messages.js'
 import { RssSampler } from '../support/rss-sampler.js'
 import type { BenchSettings } from '../support/settings.js'
 
@@ -12,10 +12,17 @@ export interface SmallCallRowSpec {
   server: string
   /** The body column: `json` or `multipart` (json part only). */
   body: 'json' | 'multipart'
+  /** The method called: `echo`, or `echoZod` (the same echo, its param declared as a zod string). */
+  method: EchoMethod
   serverEntry: string
   serverArgs: string[]
   contentType: string
   payload: string
+  /**
+   * A second call measured in the same server process, alternating with this row's in rounds
+   * (`settings.pairedRounds`), so the ratio of the two is not one busy minute of a shared machine against another.
+   */
+  pairedWith?: { method: EchoMethod, payload: string }
 }
 
 /** What one small-call row measured. */
@@ -24,8 +31,10 @@ export interface SmallCallRowResult {
   mode: string
   server: string
   body: 'json' | 'multipart'
+  method: EchoMethod
   status: 'ok' | 'failed'
   note?: string
+  /** req/s; for a paired row, the median of its rounds (as its latencies are). */
   requestsPerSecond?: number
   requestsTotal?: number
   latencyP50Ms?: number
@@ -35,20 +44,37 @@ export interface SmallCallRowResult {
   errors?: { errors: number, timeouts: number, non2xx: number, mismatches: number }
   /** Highest server RSS sampled while autocannon ran. */
   serverRssPeak?: number | null
+  /** A paired row's req/s in each round, in the order the rounds ran. */
+  rounds?: number[]
+  /**
+   * A paired row's second call: its median req/s and each round's, measured alternately with this row's, and
+   * `ratio`, the median of the rounds' ratios (this row's req/s over the second call's in the same round): the two
+   * runs of one round are a few seconds apart, so the load of a shared machine weighs on both alike.
+   */
+  paired?: { method: EchoMethod, requestsPerSecond: number, rounds: number[], ratio: number }
 }
 
-/** The call every small-call row sends, and the answer it must get. */
-export const ECHO_CALL = JSON.stringify({ jsonrpc: '2.0', method: 'echo', params: ['hello'], id: 1 })
+/** The methods a small-call row may call: both return their one param. */
+export type EchoMethod = 'echo' | 'echoZod'
+
+/** The call a small-call row sends to `method`: the same params and id for each, so each gets {@link ECHO_ANSWER}. */
+export function echoCall (method: EchoMethod): string {
+  return JSON.stringify({ jsonrpc: '2.0', method, params: ['hello'], id: 1 })
+}
+
+/** The call the plain small-call rows send, and the answer every small-call row must get. */
+export const ECHO_CALL = echoCall('echo')
 export const ECHO_ANSWER = { jsonrpc: '2.0', id: 1, result: 'hello' }
 
 /**
  * Runs one small-call row: starts the server in its own process, checks one call's answer, then runs autocannon in
- * another process for the configured duration after a short warm-up.
+ * another process for the configured duration after a short warm-up. A row with `pairedWith` runs autocannon
+ * `settings.pairedRounds` times for each of its two calls, alternating (ABBA: A B, B A, A B, …) against the same
+ * server, and reports the medians.
  */
 export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSettings): Promise<SmallCallRowResult> {
-  const base: SmallCallRowResult = { id: spec.id, mode: spec.mode, server: spec.server, body: spec.body, status: 'failed' }
+  const base: SmallCallRowResult = { id: spec.id, mode: spec.mode, server: spec.server, body: spec.body, method: spec.method, status: 'failed' }
   const server = BenchChild.start(spec.serverEntry, spec.serverArgs)
-  let load: BenchChild | undefined
   const sampler = new RssSampler(settings.sampleMs)
   try {
     const ready = await server.next('ready', 30_000)
@@ -56,48 +82,103 @@ export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSe
     const url = `http://127.0.0.1:${ready.port}/rpc`
     const headers = { 'content-type': spec.contentType }
 
-    // One call first: a server that answers something else would make the rate meaningless.
-    const check = await fetch(url, { method: 'POST', headers, body: spec.payload })
-    const expectBody = await check.text()
-    if (check.status !== 200 || !isDeepStrictEqual(parseOrText(expectBody), ECHO_ANSWER)) {
-      return { ...base, note: `the check call got HTTP ${check.status}: ${expectBody.slice(0, 200)}` }
+    // One call of each body first: a server that answers something else would make the rate meaningless.
+    const payloads = [spec.payload, ...(spec.pairedWith === undefined ? [] : [spec.pairedWith.payload])]
+    let expectBody = ''
+    for (const payload of payloads) {
+      const check = await fetch(url, { method: 'POST', headers, body: payload })
+      expectBody = await check.text()
+      if (check.status !== 200 || !isDeepStrictEqual(parseOrText(expectBody), ECHO_ANSWER)) {
+        return { ...base, note: `the check call got HTTP ${check.status}: ${expectBody.slice(0, 200)}` }
+      }
     }
 
     sampler.watch(server.pid)
-    const job: SmallCallJob = {
+    const load = async (payload: string): Promise<SmallCallsDone> => await runAutocannon({
       url,
       headers,
-      body: spec.payload,
+      body: payload,
       expectBody,
       connections: settings.connections,
       seconds: settings.seconds,
       warmupSeconds: settings.warmupSeconds
+    })
+    const own: SmallCallsDone[] = []
+    const other: SmallCallsDone[] = []
+    if (spec.pairedWith === undefined) {
+      own.push(await load(spec.payload))
+    } else {
+      for (let round = 0; round < settings.pairedRounds; round++) {
+        if (round % 2 === 0) {
+          own.push(await load(spec.payload))
+          other.push(await load(spec.pairedWith.payload))
+        } else {
+          other.push(await load(spec.pairedWith.payload))
+          own.push(await load(spec.payload))
+        }
+      }
     }
-    load = BenchChild.start('load/small-calls.ts', [JSON.stringify(job)])
-    const done = await load.next('small-calls', (settings.seconds + settings.warmupSeconds) * 1000 + 60_000)
     sampler.stop()
-    if (done.type !== 'small-calls') return { ...base, note: done.reason }
-    const errors = { errors: done.errors, timeouts: done.timeouts, non2xx: done.non2xx, mismatches: done.mismatches }
+
+    const runs = [...own, ...other]
+    const errors = {
+      errors: sum(runs.map((r) => r.errors)),
+      timeouts: sum(runs.map((r) => r.timeouts)),
+      non2xx: sum(runs.map((r) => r.non2xx)),
+      mismatches: sum(runs.map((r) => r.mismatches))
+    }
     const failed = errors.errors + errors.timeouts + errors.non2xx + errors.mismatches
     return {
       ...base,
       status: failed === 0 ? 'ok' : 'failed',
       ...(failed === 0 ? {} : { note: `${failed} requests failed: ${JSON.stringify(errors)}` }),
-      requestsPerSecond: done.requestsPerSecond,
-      requestsTotal: done.requestsTotal,
-      latencyP50Ms: done.latencyP50Ms,
-      latencyP99Ms: done.latencyP99Ms,
-      latencyMaxMs: done.latencyMaxMs,
+      requestsPerSecond: median(own.map((r) => r.requestsPerSecond)),
+      requestsTotal: sum(own.map((r) => r.requestsTotal)),
+      latencyP50Ms: median(own.map((r) => r.latencyP50Ms)),
+      latencyP99Ms: median(own.map((r) => r.latencyP99Ms)),
+      latencyMaxMs: Math.max(...own.map((r) => r.latencyMaxMs)),
       errors,
-      serverRssPeak: sampler.peak(server.pid)
+      serverRssPeak: sampler.peak(server.pid),
+      ...(spec.pairedWith === undefined
+        ? {}
+        : {
+            rounds: own.map((r) => r.requestsPerSecond),
+            paired: {
+              method: spec.pairedWith.method,
+              requestsPerSecond: median(other.map((r) => r.requestsPerSecond)),
+              rounds: other.map((r) => r.requestsPerSecond),
+              ratio: median(own.map((r, i) => r.requestsPerSecond / (other[i]?.requestsPerSecond ?? Number.NaN)))
+            }
+          })
     }
   } catch (err) {
     return { ...base, note: (err as Error).message }
   } finally {
     sampler.stop()
-    await load?.stop()
     await server.stop()
   }
+}
+
+/** One autocannon run, in its own process. */
+async function runAutocannon (job: SmallCallJob): Promise<SmallCallsDone> {
+  const load = BenchChild.start('load/small-calls.ts', [JSON.stringify(job)])
+  try {
+    const done = await load.next('small-calls', (job.seconds + job.warmupSeconds) * 1000 + 60_000)
+    if (done.type !== 'small-calls') throw new Error(done.reason)
+    return done
+  } finally {
+    await load.stop()
+  }
+}
+
+function sum (values: number[]): number {
+  return values.reduce((total, value) => total + value, 0)
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 function parseOrText (text: string): unknown {

@@ -1,9 +1,9 @@
 import type { CreateServerOptions } from '@formcall/server'
-import { methods } from './methods.js'
+import { loadMethods, type BenchMethodsObject } from './methods.js'
 
 /** The bench's methods, as an object and as a module path (its default export), for a variant to pick from. */
 export interface BenchMethods {
-  methods: typeof methods
+  methods: BenchMethodsObject
   methodsModule: URL
 }
 
@@ -44,8 +44,8 @@ export function formcallVariant (mode: string | undefined): FormcallVariant {
 }
 
 /** The full `createServer` options of a variant, with no size limit in the way of big uploads. */
-export function formcallServerOptions (variant: FormcallVariant): CreateServerOptions {
-  const options = variant.serverOptions({ methods, methodsModule: new URL('./methods.mjs', import.meta.url) })
+export async function formcallServerOptions (variant: FormcallVariant): Promise<CreateServerOptions> {
+  const options = variant.serverOptions({ methods: await loadMethods(), methodsModule: new URL('./methods.mjs', import.meta.url) })
   return {
     ...options,
     limits: { ...options.limits, fileSize: Number.MAX_SAFE_INTEGER, spoolSize: Number.MAX_SAFE_INTEGER }

@@ -1,20 +1,32 @@
 import type { UploadedFile } from '@formcall/server'
+import { z } from 'zod'
+import { serverMethodsPackage } from '../support/packages.js'
 
 /**
- * The methods every formcall bench server exposes (also the module's default export, for servers that import the
- * methods by module path, such as a worker pool). They do the least a real method would: `sink` reads its file to
- * the end (counting bytes, so the run can check nothing was lost), `echo` returns its argument.
+ * The methods every formcall bench server exposes (`methods.mjs` is the same as plain JavaScript, for the worker
+ * rows). They do the least a real method would: `sink` reads its file to the end (counting bytes, so the run can
+ * check nothing was lost), `echo` returns its argument, and `echoZod` is that echo with its param declared as a zod
+ * string, so the small-call table can set what checking params costs beside `echo`.
+ *
+ * Loaded, not built at import: `defineMethod` is the installed package's (support/packages.ts), which is known only
+ * once `pnpm bench` has installed it.
  */
-export const methods = {
-  async sink (file: UploadedFile): Promise<{ bytes: number }> {
-    let bytes = 0
-    for await (const chunk of file) bytes += chunk.length
-    return { bytes }
-  },
+export async function loadMethods () {
+  const { defineMethod } = await serverMethodsPackage()
+  return {
+    async sink (file: UploadedFile): Promise<{ bytes: number }> {
+      let bytes = 0
+      for await (const chunk of file) bytes += chunk.length
+      return { bytes }
+    },
 
-  echo (value: unknown): unknown {
-    return value
+    echo (value: unknown): unknown {
+      return value
+    },
+
+    echoZod: defineMethod({ params: [z.string()] }, (value) => value)
   }
 }
 
-export default methods
+/** The bench's methods object, for the typed clients of the load processes. */
+export type BenchMethodsObject = Awaited<ReturnType<typeof loadMethods>>

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { pathToFileURL, fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type * as Server from '@formcall/server'
+import type * as ServerMethods from '@formcall/server/methods'
 import type * as ClientNode from '@formcall/client-node'
 
 const run = promisify(execFile)
@@ -42,15 +43,23 @@ export async function serverPackage (): Promise<typeof Server> {
   return await import(installed('server')) as typeof Server
 }
 
+/**
+ * `@formcall/server/methods` as installed: the same copy as {@link serverPackage}'s, so a method made with its
+ * `defineMethod` runs in the call context of the server that calls it.
+ */
+export async function serverMethodsPackage (): Promise<typeof ServerMethods> {
+  return await import(installed('server', 'methods.js')) as typeof ServerMethods
+}
+
 /** @formcall/client-node as installed. */
 export async function clientNodePackage (): Promise<typeof ClientNode> {
   return await import(installed('client-node')) as typeof ClientNode
 }
 
-function installed (name: string): string {
+function installed (name: string, entry = 'index.js'): string {
   const dir = process.env[PACKAGES_ENV]
   if (dir === undefined) throw new Error(`${PACKAGES_ENV} is not set: run the bench with pnpm bench`)
-  return pathToFileURL(join(dir, 'node_modules', '@formcall', name, 'dist', 'index.js')).href
+  return pathToFileURL(join(dir, 'node_modules', '@formcall', name, 'dist', entry)).href
 }
 
 /** The environment without the workspace's package-manager variables, which would make npm act on the workspace. */

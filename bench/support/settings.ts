@@ -20,6 +20,11 @@ export interface BenchSettings {
   warmupSeconds: number
   /** Concurrent connections of autocannon: 10. */
   connections: number
+  /**
+   * `BENCH_PAIRED_ROUNDS`: rounds of a paired small-call row (the -zod rows), each one autocannon run of each of its
+   * two calls, alternating. Default 3.
+   */
+  pairedRounds: number
   /** RSS sampling interval: 50 ms. */
   sampleMs: number
   /** `BENCH_ONLY`: run only the rows whose id contains one of these comma-separated strings. */
@@ -41,6 +46,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     seconds: positiveNumber(env, 'BENCH_SECONDS', 5),
     warmupSeconds: 1,
     connections: 10,
+    pairedRounds: Math.max(1, Math.round(positiveNumber(env, 'BENCH_PAIRED_ROUNDS', 3))),
     sampleMs: 50,
     only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     rssSweepGiB: positiveList(env, 'BENCH_RSS_SWEEP')

@@ -1,4 +1,4 @@
-import { createClient, fromForm, resumable, RpcError, saveDownload, TransportError } from '@formcall/client-browser'
+import { createClient, ErrorCode, fromForm, resumable, RpcError, saveDownload, TransportError } from '@formcall/client-browser'
 import type methods from '../methods.js' // types only: no server code reaches the page
 
 const api = createClient<typeof methods>(new URL('/rpc', location.href))
@@ -22,6 +22,49 @@ function describeError (err: unknown): string {
   if (err instanceof RpcError) return `${err.codeName} (${err.code}): ${err.message}`
   if (err instanceof TransportError) return `The call did not get through (${err.kind}): ${err.message}`
   return String(err)
+}
+
+/** One reason a method's schema refused the params: where in the params, and what is wrong. */
+interface ParamIssue {
+  path: Array<string | number>
+  message: string
+}
+
+/** The issues of a `-32602` answer from a method's schemas (`data.issues`), or none for any other error. */
+function paramIssuesOf (err: RpcError): ParamIssue[] {
+  const issues = (err.data as { issues?: unknown } | undefined)?.issues
+  if (err.code !== ErrorCode.INVALID_PARAMS || !Array.isArray(issues)) return []
+  return issues.filter((issue): issue is ParamIssue => typeof issue === 'object' && issue !== null &&
+    Array.isArray((issue as ParamIssue).path) && typeof (issue as ParamIssue).message === 'string')
+}
+
+/** An issue's path as a user reads it: `title`, `photos[2]`, or `params` for the params as a whole. */
+function formatPath (path: ReadonlyArray<string | number>): string {
+  if (path.length === 0) return 'params'
+  return path.map((key, i) => typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`).join('')
+}
+
+/**
+ * Fills the error box whose elements are `<prefix>-error-code`, `-name`, `-message`, `-data` (and `-issues`, when
+ * the box has that list): the code, its name and message, and either each schema issue with its path or the data.
+ */
+function showRpcError (prefix: string, err: RpcError): void {
+  byId(`${prefix}-error-code`).textContent = String(err.code)
+  byId(`${prefix}-error-name`).textContent = err.codeName
+  byId(`${prefix}-error-message`).textContent = err.message
+  const list = document.getElementById(`${prefix}-error-issues`)
+  const issues = paramIssuesOf(err)
+  list?.replaceChildren(...issues.map(({ path, message }) => {
+    const item = document.createElement('li')
+    item.dataset.testid = `${prefix}-error-issue`
+    const where = document.createElement('code')
+    where.textContent = formatPath(path)
+    item.append(where, ` ${message}`)
+    return item
+  }))
+  const shownAsIssues = list !== null && issues.length > 0
+  byId(`${prefix}-error-data`).textContent = err.data === undefined || shownAsIssues ? '' : `data: ${JSON.stringify(err.data)}`
+  byId(`${prefix}-error`).hidden = false
 }
 
 // --- Hash files as they upload ------------------------------------------------------------------------------------
@@ -123,11 +166,43 @@ divideForm.addEventListener('submit', async (event) => {
       divideResult.hidden = false
       return
     }
-    byId('divide-error-code').textContent = String(err.code)
-    byId('divide-error-name').textContent = err.codeName
-    byId('divide-error-message').textContent = err.message
-    byId('divide-error-data').textContent = err.data === undefined ? '' : `data: ${JSON.stringify(err.data)}`
-    divideError.hidden = false
+    showRpcError('divide', err)
+  }
+})
+
+// --- Params are checked against their schema ---------------------------------------------------------------------
+
+const photoForm = byId<HTMLFormElement>('photo-form')
+const photoResult = byId('photo-result')
+const photoError = byId('photo-error')
+
+photoForm.addEventListener('submit', async (event) => {
+  event.preventDefault()
+  photoResult.hidden = false
+  photoResult.textContent = 'Sending…'
+  photoError.hidden = true
+  for (const field of photoForm.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid')
+  try {
+    const { title, photo } = await api.photos.add(fromForm(photoForm))
+    const summary = document.createElement('p')
+    summary.dataset.testid = 'photo-summary'
+    summary.textContent = `Added “${title}”: ${photo.name ?? '(unnamed)'}, ${photo.type}, ${formatBytes(photo.size)}.`
+    photoResult.replaceChildren(summary)
+  } catch (err) {
+    if (!(err instanceof RpcError)) {
+      photoResult.textContent = describeError(err)
+      return
+    }
+    photoResult.hidden = true
+    showRpcError('photo', err)
+    // The params are named by the form's fields: an issue's path starts with one, and a file constraint's error
+    // (size, media type) names its param in `data.param`.
+    const param = (err.data as { param?: unknown } | undefined)?.param
+    const named = [...paramIssuesOf(err).map(({ path }) => path[0]), param]
+    for (const name of named) {
+      const field = typeof name === 'string' ? photoForm.elements.namedItem(name) : null
+      if (field instanceof HTMLInputElement) field.setAttribute('aria-invalid', 'true')
+    }
   }
 })
 

@@ -52,11 +52,11 @@ export function declaredTypeRefusal (param: ParamRule, part: string, type: strin
 }
 
 /** The refusal of a file over its param's `maxSize` or of a list over its `maxCount`. */
-export function paramLimitError (param: ParamRule, part: string, limit: 'maxSize' | 'maxCount', max: number): RpcError {
+export function paramLimitError (param: ParamRule, part: string | undefined, limit: 'maxSize' | 'maxCount', max: number): RpcError {
   return new RpcError(ErrorCode.LIMIT_EXCEEDED, limit === 'maxSize'
     ? `the file for param "${param.param}" is larger than its ${max}-byte maximum; send a smaller file`
     : `param "${param.param}" takes at most ${max} files; send fewer`,
-  { limit, max, param: param.param, part })
+  { limit, max, param: param.param, ...(part === undefined ? {} : { part }) })
 }
 
 /**

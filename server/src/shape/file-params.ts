@@ -1,6 +1,6 @@
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec'
 import { FILE_BRAND, FILES_BRAND, hasBrand } from '@formcall/spec'
-import type { UploadedFile, UploadedFiles } from '../bind/uploaded-file.js'
+import { UploadedFiles, type UploadedFile } from '../bind/uploaded-file.js'
 
 /**
  * What a file parameter accepts. Every constraint is enforced by the server while the bytes stream, before and
@@ -62,8 +62,10 @@ export function file<const C extends FileConstraints = {}> (constraints?: C): Fi
 }
 
 /**
- * A parameter taking every part sent under one name (`{"$files": name}`, an `<input type=file multiple>`): the method
- * receives an `UploadedFiles`; the constraints apply to each file, `maxCount` to the list.
+ * A parameter taking a list of files: every part sent under one name (`{"$files": name}`, what curl and forms send for
+ * an `<input type=file multiple>`) or an array of file placeholders (what formcall's clients send for an array of
+ * files). The method receives an `UploadedFiles` either way; the constraints apply to each file, `maxCount` to the
+ * list.
  *
  * @example
  * ```ts
@@ -92,12 +94,23 @@ function fileParam<T> (kind: 'file' | 'files', constraints: FileListConstraints)
     '~standard': {
       version: 1,
       vendor: 'formcall',
-      validate: (value) => hasBrand(value, brand) || (value === undefined && rule.optional)
-        ? { value: value as T }
-        : { issues: [{ message: expected }] },
+      validate: (value) => {
+        if (hasBrand(value, brand) || (value === undefined && rule.optional)) return { value: value as T }
+        if (kind === 'files' && isFileArray(value)) return { value: listOf(value) as T }
+        return { issues: [{ message: expected }] }
+      },
       jsonSchema: { input: jsonSchema, output: jsonSchema }
     }
   }
+}
+
+function isFileArray (value: unknown): value is UploadedFile[] {
+  return Array.isArray(value) && value.every((item) => hasBrand(item, FILE_BRAND))
+}
+
+/** An array of file objects as the one list type a `files()` param gives, so a method meets one shape. */
+function listOf (files: UploadedFile[]): UploadedFiles {
+  return new UploadedFiles(files[0]?.field ?? '', (async function * () { yield * files })())
 }
 
 const MEDIA_RANGE = /^(?:\*\/\*|[a-z0-9!#$&^_.+-]+\/(?:\*|[a-z0-9!#$&^_.+-]+))$/i

@@ -1,7 +1,7 @@
 import { parsePlaceholder, parseUploadPlaceholder } from '@formcall/spec'
 import { definitionOf } from './define-method.js'
 import type { FileRule } from './file-params.js'
-import type { ParamRule } from '../bind/file-gate.js'
+import { paramLimitError, type ParamRule } from '../bind/file-gate.js'
 import { declaredParams } from './function-params.js'
 import { paramsRefused } from './param-issues.js'
 
@@ -91,6 +91,10 @@ export function fileRulesOf (shape: MethodShape, method: string, args: readonly 
       if (!rule.optional) refuse(`the file param "${name}" is required; send the file as a part and put {"${rule.kind === 'file' ? '$file' : '$files'}": "<part name>"} here`)
       continue
     }
+    if (rule.kind === 'files' && Array.isArray(value)) {
+      rules.push(...listRules(value, { rule, param: name }, refuse))
+      continue
+    }
     const placeholder = parsePlaceholder(value)
     if (placeholder !== undefined) {
       if ((placeholder.kind === 'one') !== (rule.kind === 'file')) {
@@ -104,6 +108,22 @@ export function fileRulesOf (shape: MethodShape, method: string, args: readonly 
     else refuse(`"${name}" is a file param: put a file placeholder here, not a value`)
   }
   return rules
+}
+
+/**
+ * The rules of a list param sent as an array of file placeholders (what formcall's clients send): one per item,
+ * the array's length held to `maxCount` before anything is read.
+ */
+function listRules (items: readonly unknown[], param: ParamRule, refuse: (message: string) => never): Array<{ target: RuleTarget, param: ParamRule }> {
+  const { maxCount } = param.rule
+  if (maxCount !== undefined && items.length > maxCount) throw paramLimitError(param, undefined, 'maxCount', maxCount)
+  return items.map((item) => {
+    const placeholder = parsePlaceholder(item)
+    if (placeholder?.kind === 'one') return { target: { part: placeholder.part }, param }
+    const upload = parseUploadPlaceholder(item)
+    if (upload !== undefined) return { target: { upload: upload.id }, param }
+    return refuse(`"${param.param}" takes a list of files: each item must be {"$file": "<part name>"}`)
+  })
 }
 
 function ownValue (record: unknown, key: string): unknown {
