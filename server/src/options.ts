@@ -68,6 +68,11 @@ export interface FormcallOptions extends Pick<WorkerPoolOptions, (typeof POOL_OP
   limits?: Partial<Limits>
   /** Answer `GET <path>?json=<call>`. Off by default: see PROTOCOL.md section 4.4. */
   enableGet?: boolean
+  /**
+   * Path prefixes a form's call may name as its `redirect` / `errorRedirect` (PROTOCOL.md 13.2). The targets are always
+   * same-origin paths; these narrow them further. Default `['/']`: any path of this origin.
+   */
+  formRedirects?: readonly string[]
   /** Add `data.stack` to errors raised by methods. Off by default: stack traces tell attackers about the server. */
   exposeErrors?: boolean
   /** Runs after the call is parsed and before the method starts; throw an RpcError to refuse the call. */
@@ -227,6 +232,7 @@ export interface ResolvedOptions {
   path: string
   limits: Limits
   enableGet: boolean
+  formRedirects: readonly string[]
   exposeErrors: boolean
   beforeCall: BeforeCallHook | undefined
   allowedOrigins: readonly string[]
@@ -262,6 +268,7 @@ export function resolveOptions (options: FormcallOptions): ResolvedOptions {
     path,
     limits,
     enableGet: options.enableGet ?? false,
+    formRedirects: formRedirectsOf(options.formRedirects),
     exposeErrors: options.exposeErrors ?? false,
     beforeCall: options.beforeCall,
     allowedOrigins: options.allowedOrigins ?? [],
@@ -326,3 +333,17 @@ function resolveUploads (options: UploadsOptions, limits: Limits): ResolvedUploa
 
 /** The logger a method sees: Fastify's request logger. */
 export type Logger = FastifyBaseLogger
+
+/** The `formRedirects` prefixes, checked: each a path of this origin. */
+function formRedirectsOf (prefixes: readonly string[] | undefined): readonly string[] {
+  if (prefixes === undefined) return ['/']
+  if (!Array.isArray(prefixes) || prefixes.length === 0) {
+    throw new TypeError('formRedirects must be a non-empty array of path prefixes such as ["/forms/"]')
+  }
+  for (const prefix of prefixes) {
+    if (typeof prefix !== 'string' || !prefix.startsWith('/') || prefix.startsWith('//')) {
+      throw new TypeError(`formRedirects: "${String(prefix)}" is not a path of this origin; write it as "/…"`)
+    }
+  }
+  return Object.freeze([...prefixes])
+}

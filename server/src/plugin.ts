@@ -137,7 +137,7 @@ const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => 
           return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST,
             'the urlencoded body has no "json" field; send json=<call>'))
         }
-        return await handleJsonCall(request, reply, text, fieldRoute)
+        return await handleJsonCall(request, reply, text, { ...fieldRoute, form })
       }
       return sendError(reply, null, new RpcError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         'the request has no body or no content type; send multipart/form-data, application/json or application/x-www-form-urlencoded'))

@@ -38,6 +38,8 @@ export class UploadSession implements SlotOwner {
   #spooled = 0
   #sawPart = false
   #firstArrival: (() => void) | undefined
+  /** Set while the call's params are the form's fields (PROTOCOL.md 13.3): every part is collected. */
+  #form: FormCollector | undefined
 
   constructor (options: { limits: Limits, tmpDir: string, onFailure: (err: RpcError) => void }) {
     this.#limits = options.limits
@@ -56,6 +58,8 @@ export class UploadSession implements SlotOwner {
    * @throws RpcError INVALID_PARAMS when the call references that part a second time (PROTOCOL.md section 3.5).
    */
   file (name: string): UploadedFile {
+    const collected = this.#form?.file(name)
+    if (collected !== undefined) return collected
     this.#assertUnbound(name)
     const slot = new FileSlot(name, this)
     const file = new UploadedFile(name, slot)
@@ -74,6 +78,8 @@ export class UploadSession implements SlotOwner {
    * @throws RpcError INVALID_PARAMS when the call references that name a second time (PROTOCOL.md section 3.5).
    */
   files (name: string): UploadedFiles {
+    const collected = this.#form?.files(name)
+    if (collected !== undefined) return collected
     this.#assertUnbound(name)
     const group = new FileGroup(name, this)
     this.#groups.set(name, group)
@@ -93,10 +99,27 @@ export class UploadSession implements SlotOwner {
     await new Promise<void>((resolve) => { this.#firstArrival = resolve })
   }
 
+  /**
+   * The call has no params: they are the form's fields (PROTOCOL.md 13.3). Every part from now on (and those already
+   * waiting) is collected: text fields read whole, files spooled so the parser reaches the fields after them; resolves
+   * with the fields once the body has ended, rejects with the upload's failure.
+   */
+  async collectForm (): Promise<FormFields> {
+    const form = this.#form = new FormCollector()
+    this.#bound = true
+    for (const { part, info } of this.#pending.splice(0)) this.onPart(part, info)
+    if (this.#ended) this.onEnd()
+    return await form.fields
+  }
+
   /** A part after `json` arrived. */
   onPart (part: Readable, info: FileInfo): void {
     if (this.#settled || this.#failure !== undefined) {
       part.resume()
+      return
+    }
+    if (this.#form !== undefined && this.#bound) {
+      this.#collect(this.#form, part, info)
       return
     }
     if (!this.#bound) {
@@ -114,19 +137,25 @@ export class UploadSession implements SlotOwner {
     }
     const group = this.#groups.get(info.field)
     if (group !== undefined) {
-      const maxCount = this.#rules.get(info.field)?.rule.maxCount
-      if (maxCount !== undefined && group.slots.length >= maxCount) {
-        part.resume()
-        this.fail(paramLimitError(this.#rules.get(info.field) as ParamRule, info.field, 'maxCount', maxCount))
-        return
-      }
-      const slot = new FileSlot(info.field, this)
-      group.push(new UploadedFile(info.field, slot), slot)
-      this.#take(slot, part, info)
+      this.#joinGroup(group, part, info)
       return
     }
     // Nothing references this part (or a second part reuses a `$file` name): read and discard it.
     part.resume()
+  }
+
+  /** A part of a `$files` list arrived: it joins the list, unless the list is at its param's `maxCount`. */
+  #joinGroup (group: FileGroup, part: Readable, info: FileInfo): void {
+    const rule = this.#rules.get(info.field)
+    const maxCount = rule?.rule.maxCount
+    if (rule !== undefined && maxCount !== undefined && group.slots.length >= maxCount) {
+      part.resume()
+      this.fail(paramLimitError(rule, info.field, 'maxCount', maxCount))
+      return
+    }
+    const slot = new FileSlot(info.field, this)
+    group.push(new UploadedFile(info.field, slot), slot)
+    this.#take(slot, part, info)
   }
 
   /** The body is complete. Referenced parts that never came are missing files. */
@@ -134,6 +163,7 @@ export class UploadSession implements SlotOwner {
     this.#ended = true
     if (!this.#bound) return
     this.#wake()
+    this.#form?.end()
     for (const group of this.#groups.values()) group.end()
     // Once the method has answered, its unread files no longer matter (PROTOCOL.md 3.3: "unless the method already
     // answered"); parts that came after that were drained without reaching their slots.
@@ -153,6 +183,7 @@ export class UploadSession implements SlotOwner {
     if (this.#failure !== undefined) return
     this.#failure = err
     this.#wake()
+    this.#form?.fail(err)
     for (const { part } of this.#pending.splice(0)) part.resume()
     for (const slot of this.#allSlots()) slot.fail(err)
     for (const group of this.#groups.values()) group.fail(err)
@@ -209,6 +240,33 @@ export class UploadSession implements SlotOwner {
     return spool
   }
 
+  /** A part of a form whose fields are the params: a text field is read, a file spooled into its name's list. */
+  #collect (form: FormCollector, part: Readable, info: FileInfo): void {
+    if (info.filename === null) {
+      form.readText(part, info.field, (err) => this.fail(err))
+      return
+    }
+    // A file input left empty is sent as a part with no filename and no bytes: no file, not an empty one.
+    if (info.filename === '') {
+      part.resume()
+      return
+    }
+    let group = this.#groups.get(info.field)
+    if (group === undefined) {
+      this.#assertUnbound(info.field)
+      group = new FileGroup(info.field, this)
+      this.#groups.set(info.field, group)
+      form.addList(info.field, group.files)
+    }
+    const before = group.slots.length
+    this.#joinGroup(group, part, info)
+    const slot = group.slots[before]
+    if (slot === undefined) return
+    form.addFile(info.field, group.queued[before] as UploadedFile)
+    // Nobody reads before the body has ended: each file goes to disk, so the parser reaches the parts after it.
+    slot.spool()
+  }
+
   #take (slot: FileSlot, arrived: Readable, info: FileInfo): void {
     let part = arrived
     const rule = this.#rules.get(slot.field)
@@ -260,6 +318,8 @@ export class UploadSession implements SlotOwner {
 class FileGroup {
   readonly files: UploadedFiles
   readonly slots: FileSlot[] = []
+  /** Every file pushed, in order (the iteration queue empties as the method reads). */
+  readonly queued: UploadedFile[] = []
   readonly #session: UploadSession
   readonly #queue: UploadedFile[] = []
   #next: { resolve: (r: IteratorResult<UploadedFile>) => void, reject: (err: Error) => void } | undefined
@@ -276,6 +336,7 @@ class FileGroup {
 
   push (file: UploadedFile, slot: FileSlot): void {
     this.slots.push(slot)
+    this.queued.push(file)
     const next = this.#next
     if (next !== undefined) {
       this.#next = undefined
@@ -315,4 +376,66 @@ class FileGroup {
       this.#session.waitFor(this)
     })
   }
+}
+
+/** The fields of a form whose fields are a call's params (PROTOCOL.md 13.3), once its body has ended. */
+export interface FormFields {
+  /** Text fields by name, every value in body order. */
+  readonly texts: ReadonlyMap<string, readonly string[]>
+  /** File inputs by name: how many files each sent. */
+  readonly files: ReadonlyMap<string, number>
+}
+
+/** Collects a form's fields while its body arrives. */
+class FormCollector {
+  readonly fields: Promise<FormFields>
+  readonly #texts = new Map<string, string[]>()
+  readonly #lists = new Map<string, UploadedFiles>()
+  readonly #first = new Map<string, UploadedFile>()
+  readonly #counts = new Map<string, number>()
+  readonly #reading = new Set<Promise<void>>()
+  #settle!: { resolve: (fields: FormFields) => void, reject: (err: Error) => void }
+
+  constructor () {
+    this.fields = new Promise((resolve, reject) => { this.#settle = { resolve, reject } })
+    this.fields.catch(() => {})
+  }
+
+  /** Reads a text field whole (the parser bounds it by `fieldSize`). */
+  readText (part: Readable, name: string, fail: (err: RpcError) => void): void {
+    const chunks: Buffer[] = []
+    const read = new Promise<void>((resolve) => {
+      part.on('data', (chunk: Buffer) => chunks.push(chunk))
+      part.once('end', () => {
+        const values = this.#texts.get(name) ?? []
+        values.push(Buffer.concat(chunks).toString('utf8'))
+        this.#texts.set(name, values)
+        resolve()
+      })
+      part.once('error', (err) => {
+        fail(err instanceof RpcError ? err : new RpcError(ErrorCode.INVALID_REQUEST, `the form field "${name.slice(0, 100)}" could not be read`))
+        resolve()
+      })
+    })
+    this.#reading.add(read)
+  }
+
+  addList (name: string, files: UploadedFiles): void { this.#lists.set(name, files) }
+
+  addFile (name: string, file: UploadedFile): void {
+    if (!this.#first.has(name)) this.#first.set(name, file)
+    this.#counts.set(name, (this.#counts.get(name) ?? 0) + 1)
+  }
+
+  /** The one file of a file input, for `{"$file": name}`. */
+  file (name: string): UploadedFile | undefined { return this.#first.get(name) }
+
+  /** Every file of a file input, for `{"$files": name}`. */
+  files (name: string): UploadedFiles | undefined { return this.#lists.get(name) }
+
+  end (): void {
+    void Promise.all(this.#reading).then(() => this.#settle.resolve({ texts: this.#texts, files: this.#counts }))
+  }
+
+  fail (err: Error): void { this.#settle.reject(err) }
 }

@@ -5,7 +5,7 @@ import type { ParsedCall } from '../parse/read-call.js'
 import { bindPlaceholders, type PartBinder } from '../bind/bind-placeholders.js'
 import { CallBinder, type CallUploads } from '../bind/call-binder.js'
 import { toRpcError, type Outcome } from './outcome.js'
-import { arrangeArgs, fileRulesOf } from '../shape/method-shape.js'
+import { arrangeArgs, fileRulesOf, type MethodShape } from '../shape/method-shape.js'
 import type { BeforeCallHook, CallContext } from './call-context.js'
 import type { CallAbort } from './call-abort.js'
 import type { Executor, UploadHold } from './executor.js'
@@ -56,6 +56,12 @@ export interface CallRun {
    * and the name is then looked up like any other. Runs after the before-call hook, which can refuse it.
    */
   readonly discover?: (() => Promise<string>) | undefined
+  /**
+   * The call's params are its form's fields (PROTOCOL.md 13.3): resolves with them as one named-params object once
+   * they have arrived. Asked after the before-call hook and the method lookup, with the method's shape, so the
+   * method's file rules hold the files as they arrive.
+   */
+  readonly fields?: (shape: MethodShape | undefined) => Promise<Record<string, unknown>>
   readonly uploadComplete?: Promise<void>
   readonly uploadHold?: UploadHold
 }
@@ -87,7 +93,9 @@ export async function runCall (run: CallRun): Promise<Outcome> {
     }
     if (run.discover !== undefined && call.method === DISCOVER) return { kind: 'json', json: await run.discover() }
     const shape = executor.assertMethod(call.method)
-    const params = shape === undefined ? call.args : arrangeArgs(shape, call.method, call.params, call.args)
+    const named = run.fields === undefined ? undefined : await run.fields(shape)
+    const sent = named === undefined ? call.args : [named]
+    const params = shape === undefined ? sent : arrangeArgs(shape, call.method, named ?? call.params, sent)
     uploads = run.uploads?.forCall(context.log)
     // No binder at all for a call without parts on a server without uploads: its placeholders fail as such.
     const binder = run.binder === undefined && uploads === undefined ? undefined : new CallBinder(run.binder, uploads)

@@ -13,6 +13,10 @@ export interface ParsedCall {
   /** A JSON-RPC 2.0 request without `id`: run it, answer nothing. */
   readonly notification: boolean
   readonly hookParams: unknown
+  /** Where a browser navigation's result sends the browser: a checked same-origin path (PROTOCOL.md 13.2). */
+  readonly redirect?: string | undefined
+  /** Where a browser navigation's error sends the browser. */
+  readonly errorRedirect?: string | undefined
 }
 
 /**
@@ -56,7 +60,7 @@ export function answerTermsOf (value: unknown, literal: () => string | undefined
  * readCall({ method: 'echo', params: ['hi'] }) // { method: 'echo', args: ['hi'], id: null, ... }
  * ```
  */
-export function readCall (value: unknown): ParsedCall {
+export function readCall (value: unknown, formRedirects: readonly string[] = ANY_PATH): ParsedCall {
   const invalid = (what: string): RpcError => new RpcError(
     ErrorCode.INVALID_REQUEST,
     `${what}; a call is {"method": "name", "params": [...] or {...}, "id"?: ...}`
@@ -81,6 +85,31 @@ export function readCall (value: unknown): ParsedCall {
     params: params as CallEnvelope['params'],
     id: (id ?? null) as CallId,
     notification: call.jsonrpc === '2.0' && !Object.hasOwn(call, 'id'),
-    hookParams: call.pmhparams
+    hookParams: call.pmhparams,
+    redirect: redirectTarget('redirect', call.redirect, formRedirects),
+    errorRedirect: redirectTarget('errorRedirect', call.errorRedirect, formRedirects)
   }
+}
+
+const ANY_PATH: readonly string[] = ['/']
+/** A path of this origin: one `/`, then printable characters but `\` (which browsers read as `/`) and none at all after `//`. */
+const SAME_ORIGIN_PATH = /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]*$/
+
+/**
+ * Checks a call's `redirect` / `errorRedirect`: a same-origin path under one of `prefixes`, never an address of
+ * another site (an open redirect would let any page send the server's users anywhere with the server's name on it).
+ *
+ * @throws RpcError INVALID_REQUEST, before the method runs.
+ */
+function redirectTarget (member: string, value: unknown, prefixes: readonly string[]): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length > 2048 || !SAME_ORIGIN_PATH.test(value)) {
+    throw new RpcError(ErrorCode.INVALID_REQUEST, `"${member}" must be a path of this site, such as "/done.html"; ` +
+      `got ${JSON.stringify(value)?.slice(0, 200) ?? String(value)}`, { [member]: typeof value === 'string' ? value.slice(0, 200) : null })
+  }
+  if (!prefixes.some((prefix) => value.startsWith(prefix))) {
+    throw new RpcError(ErrorCode.INVALID_REQUEST, `"${member}" may only name a path under ${prefixes.join(', ')} ` +
+      `(formRedirects); got "${value.slice(0, 200)}"`, { [member]: value.slice(0, 200) })
+  }
+  return value
 }

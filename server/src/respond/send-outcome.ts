@@ -5,6 +5,7 @@ import { sendDownload } from './send-download.js'
 import { serializeError, serializeSuccess } from './envelope.js'
 import type { ResponseId } from '../parse/raw-id.js'
 import { lingerAfterAnswer } from './lingering-close.js'
+import { isNavigation, sendNavigationError, sendNavigationResult } from './navigation-answer.js'
 
 /**
  * Sends an error envelope with the HTTP status its code has under `rule` (PROTOCOL.md section 8: 200 for JSON-RPC
@@ -13,8 +14,10 @@ import { lingerAfterAnswer } from './lingering-close.js'
  * instead of a reset, and the server does not read the rest of a body it refused.
  */
 export function sendError (reply: FastifyReply, id: ResponseId, error: RpcError, rule: StatusRule = 'status'): FastifyReply {
-  return withStatus(reply, httpStatusOf(error.code, rule)).type('application/json; charset=utf-8')
-    .send(serializeError(id, error))
+  const answer = withStatus(reply, httpStatusOf(error.code, rule))
+  // A browser navigation (a plain HTML form) gets a page for people instead of the envelope (PROTOCOL.md 13.2).
+  if (isNavigation(reply.request.headers)) return sendNavigationError(answer, error)
+  return answer.type('application/json; charset=utf-8').send(serializeError(id, error))
 }
 
 /**
@@ -53,7 +56,9 @@ export async function sendOutcome (reply: FastifyReply, id: ResponseId, outcome:
   }
   switch (outcome.kind) {
     case 'error': return sendError(reply, id, outcome.error, options.rule)
-    case 'json': return reply.code(200).type('application/json; charset=utf-8').send(serializeSuccess(id, outcome.json))
+    case 'json':
+      if (isNavigation(reply.request.headers)) return sendNavigationResult(reply, outcome.json)
+      return reply.code(200).type('application/json; charset=utf-8').send(serializeSuccess(id, outcome.json))
     case 'download': {
       const failure = await sendDownload(reply, outcome.download, { expose: options.expose })
       return failure === undefined ? reply : sendError(reply, id, failure, options.rule)

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, RpcError, type StatusRule } from '@formcall/spec'
+import { CALL_FIELD_NAMES, ErrorCode, RpcError, type StatusRule } from '@formcall/spec'
+import { formParams } from '../bind/form-params.js'
 import type { ResolvedOptions } from '../options.js'
 import { answerTermsOf, parseJsonText, readCall } from '../parse/read-call.js'
 import { batchIdLiterals, callIdLiteral, type ResponseId } from '../parse/raw-id.js'
@@ -10,6 +11,7 @@ import { CallAbort } from '../dispatch/call-abort.js'
 import type { Executor } from '../dispatch/executor.js'
 import { serializeError, serializeSuccess } from '../respond/envelope.js'
 import { sendError, sendOutcome } from '../respond/send-outcome.js'
+import { noteFormTargets } from '../respond/navigation-answer.js'
 
 /**
  * Answers a call that came without parts: a JSON body (one call or a batch), a urlencoded `json=` field, or a
@@ -22,6 +24,8 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   /** Answers `rpc.discover`, when discovery is on. */
   discover?: (() => Promise<string>) | undefined
   allowBatch: boolean
+  /** The urlencoded form the call came in: a call without params takes its other fields (PROTOCOL.md 13.3). */
+  form?: URLSearchParams
 }): Promise<FastifyReply> {
   const { settings } = options
   let value: unknown
@@ -46,7 +50,8 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
     const { id, rule } = answerTermsOf(item, literalOf(index))
     let call
     try {
-      call = readCall(item)
+      call = readCall(item, settings.formRedirects)
+      if (index === undefined) noteFormTargets(request.raw, call)
     } catch (err) {
       return { id, rule, notification: false, outcome: { kind: 'error', error: err as RpcError } }
     }
@@ -58,7 +63,8 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
       beforeCall: settings.beforeCall,
       exposeErrors: settings.exposeErrors,
       uploads: options.uploads,
-      discover: options.discover
+      discover: options.discover,
+      fields: options.form === undefined || call.params !== undefined ? undefined : formFieldsOf(options.form)
     })
     return { id, rule, notification: call.notification, outcome }
   }
@@ -87,6 +93,20 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   }
   if (body.length === 0) return reply.code(204).send()
   return reply.code(200).type('application/json; charset=utf-8').send(`[${body.join(',')}]`)
+}
+
+/** The named params of an urlencoded form's fields besides the call's own: a string each, several as an array. */
+function formFieldsOf (form: URLSearchParams): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const texts = new Map<string, string[]>()
+    for (const [name, value] of form) {
+      if (CALL_FIELD_NAMES.includes(name)) continue
+      const values = texts.get(name) ?? []
+      values.push(value)
+      texts.set(name, values)
+    }
+    return formParams({ texts, files: new Map() }, undefined, '')
+  }
 }
 
 function batchEntry (id: ResponseId, outcome: Outcome): string {

@@ -5,6 +5,9 @@ import { parseMultipart, type MultipartParse } from '../parse/parse-multipart.js
 import { answerTermsOf, parseJsonText, readCall, type ParsedCall } from '../parse/read-call.js'
 import { callIdLiteral, type ResponseId } from '../parse/raw-id.js'
 import { UploadSession } from '../bind/upload-session.js'
+import { formParams } from '../bind/form-params.js'
+import { noteFormTargets } from '../respond/navigation-answer.js'
+import type { MethodShape } from '../shape/method-shape.js'
 import { runCall, type CallRequest, type UploadBindings } from '../dispatch/run-call.js'
 import { toRpcError, type Outcome } from '../dispatch/outcome.js'
 import { CallAbort } from '../dispatch/call-abort.js'
@@ -42,6 +45,7 @@ export class MultipartCall {
   readonly #uploads: UploadBindings | undefined
   readonly #discover: (() => Promise<string>) | undefined
   readonly #request: CallRequest
+  readonly #body: IncomingMessage
   readonly #responder: CallResponder
   readonly #abort = new CallAbort()
   readonly #session: UploadSession
@@ -72,6 +76,7 @@ export class MultipartCall {
     this.#uploads = input.uploads
     this.#discover = input.discover
     this.#request = input.request
+    this.#body = body
     this.#responder = input.responder
     this.#uploadComplete = new Promise<void>((resolve) => { this.#uploadEnded = resolve })
     this.#session = new UploadSession({
@@ -137,12 +142,21 @@ export class MultipartCall {
       const terms = answerTermsOf(value, () => callIdLiteral(text))
       this.#id = terms.id
       this.#rule = terms.rule
-      call = this.#call = readCall(value)
+      call = this.#call = readCall(value, this.#settings.formRedirects)
+      noteFormTargets(this.#body, call)
     } catch (err) {
       this.#session.fail(err as RpcError)
       return
     }
     const session = this.#session
+    // A call without params takes its form's fields as params (PROTOCOL.md 13.3): a plain HTML form names the method
+    // only, and its inputs are the params.
+    const fields = call.params === undefined
+      ? async (shape: MethodShape | undefined) => {
+        for (const { name, rule } of shape?.files ?? []) session.constrain(name, { rule, param: name })
+        return formParams(await session.collectForm(), shape, call.method)
+      }
+      : undefined
     this.#outcome = await runCall({
       call,
       request: this.#request,
@@ -153,6 +167,7 @@ export class MultipartCall {
       binder: session,
       uploads: this.#uploads,
       discover: this.#discover,
+      fields,
       onBound: async () => await session.bind(),
       uploadComplete: this.#uploadComplete,
       uploadHold: this.#watchdog
