@@ -160,10 +160,11 @@ describe('the packed packages, installed from their tarballs', () => {
     }
 
     await writeFile(inConsumer('package.json'), JSON.stringify({ name: 'formcall-consumer', private: true, type: 'module' }))
-    // One install for everything: the four tarballs, the peer (fastify) and the tools the examples use. TypeScript is
-    // pinned to the line the packages are built with (5.9; `typescript@latest` is the 7.x native compiler).
+    // One install for everything: the four tarballs, the peer (fastify), the validator the cli-server example declares
+    // its params with (zod) and the tools the examples use. TypeScript is pinned to the line the packages are built
+    // with (5.9; `typescript@latest` is the 7.x native compiler).
     const install = await runCommand('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error',
-      ...[...tarballs.values()].map(({ path }) => path), 'fastify', 'vite', 'typescript@~5.9.3', '@types/node@20'],
+      ...[...tarballs.values()].map(({ path }) => path), 'fastify', 'zod@^4.3.0', 'vite', 'typescript@~5.9.3', '@types/node@20'],
     { cwd: consumer, env: consumerEnv(), timeoutMs: 150_000 })
     setUpMs['npm install'] = install.ms
 

@@ -82,6 +82,11 @@ const MULTIPART: readonly MultipartSeed[] = [
     parts: [filePart('p', 'p.png', Buffer.concat([PNG_HEAD, bytes(3000, 5)]), 'image/png'), filePart('m', 'm1', bytes(10)), filePart('m', 'm2', bytes(20))]
   },
   {
+    what: 'multipart form whose fields are the params',
+    call: { method: 'digest' },
+    parts: [textPart('title', 'a form'), filePart('photos', 'a.bin', bytes(2000, 6)), filePart('photos', 'b.bin', bytes(10)), textPart('note', 'after the files'), filePart('empty', '', '')]
+  },
+  {
     what: 'multipart positional schemas with a file where a number is',
     call: { method: 'positional', params: [{ $file: 'f' }, 'abc'], id: 13 },
     parts: [filePart('f', 'f.bin', bytes(10))]

@@ -87,9 +87,9 @@ export const vectorMethods = {
 
   fail: {
     invalidParams: (_n: number) => { throw new RpcError(ErrorCode.INVALID_PARAMS, 'expected a positive number; pass n > 0', { param: 0 }) },
-    application: () => { throw new RpcError(4001, 'no such account; check the account id', { account: 'a1' }) },
-    forbidden: () => { throw new RpcError(ErrorCode.FORBIDDEN, 'only admins may do this') },
-    plain: () => { throw new Error('the disk is full') }
+    application: (..._params: unknown[]) => { throw new RpcError(4001, 'no such account; check the account id', { account: 'a1' }) },
+    forbidden: (..._params: unknown[]) => { throw new RpcError(ErrorCode.FORBIDDEN, 'only admins may do this') },
+    plain: (..._params: unknown[]) => { throw new Error('the disk is full') }
   },
 
   results: {
