@@ -150,17 +150,27 @@ function leftBehind (before: Map<string, number>, after: Map<string, number>): b
   return false
 }
 
-// The module first: an error loading it must reach the pool as this worker's failure to start (with its message),
-// not as a stray error.
-const methods = methodsOf(await importModule(methodsModule)) as MethodsObject
-const life = new WorkerLife(recycle, control)
-notify({ t: 'booted', threadId })
+// No top-level await, here or in worker-boot.mjs: a worker terminated while a module with top-level await is still
+// evaluating aborts the whole process inside V8 ("Check failed: (location_) != nullptr", nodejs/node#43182 and
+// #53238), and the pool terminates workers that are still booting when another one fails to load the methods module,
+// or when the server closes while a replacement boots. The default export is a promise of the task function instead,
+// which piscina awaits. The module first: an error loading it must reach the pool as this worker's failure to start
+// (with its message), not as a stray error.
+let methods!: MethodsObject
+let life!: WorkerLife
+export default importModule(methodsModule).then((module) => {
+  methods = methodsOf(module) as MethodsObject
+  life = new WorkerLife(recycle, control)
+  notify({ t: 'booted', threadId })
+  return runTask
+})
 
 /**
- * Runs one call (or answers the pool's questions about the methods: their listing, their description); the piscina task settles when the worker is free again (after any download is sent), with the call's
- * outcome when nothing else about the call went up the worker's lane.
+ * Runs one call (or answers the pool's questions about the methods: their listing, their description); the piscina
+ * task settles when the worker is free again (after any download is sent), with the call's outcome when nothing else
+ * about the call went up the worker's lane.
  */
-export default async function runTask (task: CallTask | ListTask | DescribeTask): Promise<MethodListing | MethodsDescription | WireOutcome | undefined> {
+async function runTask (task: CallTask | ListTask | DescribeTask): Promise<MethodListing | MethodsDescription | WireOutcome | undefined> {
   if ('list' in task) return listMethods(methods).map((name) => [name, shapeOf(resolveMethod(methods, name))])
   // The schemas exist only here: their JSON Schemas are made here, and only plain data goes up.
   if ('describe' in task) return describeMethods(methods)
