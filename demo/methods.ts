@@ -36,6 +36,8 @@ const PHOTO_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']
 const PHOTO_MAX_BYTES = 2_000_000
 /** The longest photo title. */
 const TITLE_MAX = 40
+/** The longest note the no-JavaScript form takes. */
+const NOTE_MAX = 200
 
 /**
  * The demo methods served by `pnpm start`. Each declares its params with zod and formcall's `file()` / `files()`, so
@@ -96,6 +98,24 @@ export default {
         throw err
       }
       return out
+    }),
+    /**
+     * What the demo's no-JavaScript page (no-js.html) posts: a plain HTML form whose hidden `json` input names only
+     * this method, so its fields are the named params. The server runs it once the whole form has arrived (the files
+     * are spooled meanwhile) and shows the result as a page, since a browser without scripts has nothing else to show
+     * it with.
+     */
+    digestForm: defineMethod({
+      params: {
+        title: z.string().trim().min(1, 'give the upload a title').max(TITLE_MAX, `a title has at most ${TITLE_MAX} characters`),
+        note: z.string().max(NOTE_MAX, `a note has at most ${NOTE_MAX} characters`),
+        files: files({ maxCount: 20 })
+      },
+      summary: 'Hashes the files of a plain HTML form, with its title and note.'
+    }, async ({ title, note, files }) => {
+      const digests: FileDigest[] = []
+      for await (const upload of files) digests.push(await digestOf(upload))
+      return { title, note, files: digests }
     }),
     report: defineMethod({ params: [], summary: 'A small CSV report, sent back as a download.' },
       () => download(Buffer.from('a,b\n1,2\n'), { filename: 'report.csv', type: 'text/csv' })),

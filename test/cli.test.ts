@@ -10,7 +10,7 @@ import { createServer } from '@formcall/server'
 import { randomContent, sha256 } from './support/bytes.js'
 import { CLI_FROM_SOURCE, REPO_ROOT, startChild, type Child } from './support/child-process.js'
 import { multipartBody, multipartType } from './support/multipart.js'
-import { postJson, rawRequest } from './support/raw-http.js'
+import { openRequest, postJson, rawRequest } from './support/raw-http.js'
 
 const LISTENING = /formcall listening on (http:\/\/\S+)/
 
@@ -82,6 +82,27 @@ async function exercise (url: string, extension: string): Promise<void> {
   assert.equal((await postJson(url, { method: 'toString' })).status, 404)
 }
 
+/** The folder `--static` serves in these tests; `rpc` is a file at the methods' path, which must not be served. */
+const PAGES: Record<string, string> = {
+  'index.html': '<!doctype html><title>home</title><form method="post" enctype="multipart/form-data" action="/rpc"></form>\n',
+  'assets/site.css': 'body { color: #123; }\n',
+  'done/ok.html': '<!doctype html><title>sent</title><p>Thank you.</p>\n',
+  rpc: 'a file where the methods are\n'
+}
+
+/** A form call as a browser sends it when a person submits the form: a top-level navigation from `origin`. */
+async function navigate (url: string, origin: string, call: unknown): Promise<Awaited<ReturnType<typeof rawRequest>>> {
+  return await rawRequest(url, {
+    headers: {
+      'Content-Type': multipartType('nav'),
+      Origin: origin,
+      'Sec-Fetch-Mode': 'navigate',
+      Accept: 'text/html,application/xhtml+xml,*/*;q=0.8'
+    },
+    body: multipartBody('nav', [{ name: 'json', content: JSON.stringify(call) }])
+  })
+}
+
 describe('the formcall command line', () => {
   let dir = ''
   const children: Child[] = []
@@ -97,6 +118,10 @@ describe('the formcall command line', () => {
     }
     // The .js module is CommonJS (no package.json says otherwise); the .ts one sits in an ESM project.
     await writeFile(join(dir, 'methods-ts', 'package.json'), JSON.stringify({ type: 'module' }))
+    for (const [name, content] of Object.entries(PAGES)) {
+      await mkdir(join(dir, 'public', name, '..'), { recursive: true })
+      await writeFile(join(dir, 'public', name), content)
+    }
   })
   after(async () => {
     for (const child of children) await child.stop()
@@ -140,6 +165,79 @@ describe('the formcall command line', () => {
     const big = await postJson(url as string, { method: 'greet', params: ['x'.repeat(100)] })
     assert.equal(big.status, 413)
     assert.equal(big.json().error.data.limit, 'callSize')
+    child.process.kill('SIGTERM')
+    assert.equal(await child.exited, 0, child.output())
+  })
+
+  it('serves the --static folder (a path relative to the working directory) at / beside the methods: pages, assets, 404s, the RPC path kept, other origins refused', async () => {
+    const pages = relative(REPO_ROOT, join(dir, 'public'))
+    const child = serve([modulePath('methods.mjs'), '--port', '0', '--workers', '1', '--static', pages])
+    const [, url] = await child.line(LISTENING)
+    const origin = new URL(url as string).origin
+    assert.match(child.output(), new RegExp(`pages from ${escape(pages)} at ${escape(origin)}/`))
+    const page = async (path: string, method = 'GET'): Promise<Awaited<ReturnType<typeof rawRequest>>> =>
+      await rawRequest(origin + path, { method })
+
+    for (const path of ['/', '/index.html']) {
+      const index = await page(path)
+      assert.equal(index.status, 200, `${path}: ${index.text}`)
+      assert.match(index.headers['content-type'] ?? '', /^text\/html/)
+      assert.equal(index.text, PAGES['index.html'])
+    }
+    const css = await page('/assets/site.css')
+    assert.equal(css.status, 200)
+    assert.match(css.headers['content-type'] ?? '', /^text\/css/)
+    assert.equal(css.text, PAGES['assets/site.css'])
+    // fetch, not rawRequest: a HEAD answer announces a Content-Length it sends no body for.
+    const head = await fetch(`${origin}/assets/site.css`, { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(PAGES['assets/site.css'] as string)))
+    for (const [path, method] of [['/missing.html', 'GET'], ['/assets/', 'GET'], ['/index.html', 'POST']] as const) {
+      const missing = await page(path, method)
+      assert.equal(missing.status, 404, `${method} ${path}: ${missing.text}`)
+      assert.equal(missing.json().statusCode, 404)
+    }
+    // A page request with a body nobody reads is answered, and its connection closed rather than left to the body.
+    const withBody = await openRequest(`${origin}/index.html`, { method: 'GET', headers: { 'Content-Length': '100', Connection: 'keep-alive' } })
+    await withBody.write('a body that never ends')
+    // The response resolves once the server closes the connection; a connection left open would hang the test.
+    const held = setTimeout(() => withBody.destroy(), 10_000)
+    const answered = await withBody.response.finally(() => clearTimeout(held))
+    assert.equal(answered.status, 200)
+    assert.equal(answered.headers.connection, 'close')
+    // The methods' path is theirs: the file named rpc in the folder is not what GET /rpc answers.
+    const get = await page('/rpc')
+    assert.equal(get.status, 405, get.text)
+    assert.equal(get.json().error.code, -32014)
+
+    await exercise(url as string, '.mjs')
+    const ownPage = await postJson(url as string, { method: 'math.add', params: [1, 2] }, { Origin: origin })
+    assert.equal(ownPage.json().result, 3, ownPage.text)
+    const otherSite = await postJson(url as string, { method: 'math.add', params: [1, 2] }, { Origin: 'http://evil.example' })
+    assert.equal(otherSite.status, 403, otherSite.text)
+    assert.equal(otherSite.json().error.code, -32010)
+    child.process.kill('SIGTERM')
+    assert.equal(await child.exited, 0, child.output())
+  })
+
+  it('--form-redirect bounds where a form\'s redirect and errorRedirect may send the browser', async () => {
+    const child = serve([modulePath('methods.mjs'), '--port', '0', '--isolation', 'inline', '--static', join(dir, 'public'),
+      '--form-redirect', '/done/', '--form-redirect', '/thanks/'])
+    const [, url] = await child.line(LISTENING)
+    const origin = new URL(url as string).origin
+
+    const sent = await navigate(url as string, origin, { method: 'greet', params: ['form'], redirect: '/done/ok.html' })
+    assert.equal(sent.status, 303, sent.text)
+    assert.equal(sent.headers.location, '/done/ok.html')
+    const failed = await navigate(url as string, origin, { method: 'nope', errorRedirect: '/thanks/oops.html' })
+    assert.equal(failed.status, 303, failed.text)
+    assert.equal(failed.headers.location, '/thanks/oops.html')
+
+    // Under / but not under a --form-redirect prefix: refused before the method runs, as a page for the person.
+    const outside = await navigate(url as string, origin, { method: 'greet', params: ['form'], redirect: '/index.html' })
+    assert.equal(outside.status, 400, outside.text)
+    assert.match(outside.headers['content-type'] ?? '', /^text\/html/)
+    assert.match(outside.text, /<code id="error-code">-32600<\/code>/)
     child.process.kill('SIGTERM')
     assert.equal(await child.exited, 0, child.output())
   })
@@ -216,7 +314,11 @@ const USAGE_ERRORS: Array<{ argv: string[], message: RegExp }> = [
   { argv: ['serve', MODULE, '--limit', 'fileSize=10MB'], message: /^formcall: --limit fileSize must be a whole number >= 0 \(bytes, or a count\), got "10MB"$/ },
   { argv: ['serve', MODULE, '--limit', 'fileSize'], message: /^formcall: --limit must be NAME=VALUE with NAME one of callSize, .*, got "fileSize"$/ },
   { argv: ['serve', MODULE, '--host', ''], message: /^formcall: --host must not be empty; give an address to listen on/ },
-  { argv: ['serve', MODULE, '--path', 'rpc'], message: /^formcall: --path must start with "\/", e\.g\. \/rpc, got "rpc"$/ }
+  { argv: ['serve', MODULE, '--path', 'rpc'], message: /^formcall: --path must start with "\/", e\.g\. \/rpc, got "rpc"$/ },
+  { argv: ['serve', MODULE, '--static', ''], message: /^formcall: --static must be a directory path: the folder of pages to serve$/ },
+  { argv: ['serve', MODULE, '--static'], message: /^formcall: --static needs a value/ },
+  { argv: ['serve', MODULE, '--form-redirect', 'done/'], message: /^formcall: --form-redirect must be a path prefix of this server starting with one "\/", e\.g\. \/done\/, got "done\/"$/ },
+  { argv: ['serve', MODULE, '--form-redirect', '//evil.example/'], message: /^formcall: --form-redirect must be a path prefix .*, got "\/\/evil\.example\/"$/ }
 ]
 
 /** Methods modules the server refuses at start, in both isolation modes; `message` must name the file. */
@@ -304,6 +406,8 @@ describe('the formcall command line refuses what it cannot run', () => {
     assert.match(output, /^Usage: formcall serve <methods-module> \[options\]\n {7}formcall describe <methods-module>/)
     assert.match(output, /--version/)
     assert.match(output, /--no-discover/)
+    assert.match(output, /--static D/)
+    assert.match(output, /--form-redirect P/)
   })
 
   for (const { argv, message } of USAGE_ERRORS) {
@@ -332,6 +436,15 @@ describe('the formcall command line refuses what it cannot run', () => {
       const { code, output } = await run(['describe', file])
       assert.equal(code, 1, output)
       assert.match(oneLine(output), message(file))
+    })
+  }
+
+  for (const [what, root] of [['does not exist', 'no-such-pages'], ['is not a directory', 'good.mjs']] as const) {
+    it(`refuses a --static folder that ${what} at start: exit 1 and one line naming it`, async () => {
+      const folder = join(dir, root)
+      const { code, output } = await run(['serve', goodModule, '--port', '0', '--isolation', 'inline', '--static', folder])
+      assert.equal(code, 1, output)
+      assert.match(oneLine(output), new RegExp(`^formcall: the static root "${escape(folder)}" ${what} .*; give the folder of pages to serve$`))
     })
   }
 

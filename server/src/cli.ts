@@ -37,6 +37,10 @@ Options:
                          comma-separated (e.g. 10.0.0.5 or 10.0.0.0/8,::1; loopback, linklocal, uniquelocal), or
                          true for any peer (only when nothing else can reach the server); default: none
   --enable-get           also answer GET <path>?json=<call>
+  --static D             serve the folder D (pages and their assets) at /, on the same origin as the methods, so
+                         its plain HTML forms (no JavaScript needed) and scripts call them without CORS
+  --form-redirect P      the path prefix a form's "redirect" and "errorRedirect" may point under (repeatable;
+                         default /, any path of this origin): e.g. --form-redirect /done/
   --expose-errors        send stack traces of method errors to clients (development only)
   --limit NAME=VALUE     set a limit (repeatable): ${LIMIT_NAMES.join(', ')}
   --spool-dir D          the server's own directory for upload spool files: private (0700, created if missing),
@@ -111,6 +115,8 @@ export async function main (argv: string[]): Promise<void> {
   const limits = parseLimits(values.limit)
   const trustProxy = values['trust-proxy'] === undefined ? undefined : parseTrustProxy(values['trust-proxy'])
   const uploads = parseUploads(values)
+  if (values.static !== undefined && values.static.trim() === '') throw new UsageError('--static must be a directory path: the folder of pages to serve')
+  const formRedirects = parseFormRedirects(values['form-redirect'])
   const pool = {
     ...optional('workers', values.workers, (value) => wholeNumber('--workers', value, 1)),
     ...optional('maxQueue', values['max-queue'], (value) => wholeNumber('--max-queue', value, 0)),
@@ -141,6 +147,8 @@ export async function main (argv: string[]): Promise<void> {
     enableGet: values['enable-get'],
     exposeErrors: values['expose-errors'],
     limits,
+    ...(values.static === undefined ? {} : { static: { root: values.static } }),
+    ...formRedirects,
     ...(values['tmp-dir'] === undefined ? {} : { tmpDir: values['tmp-dir'] }),
     ...(values['spool-dir'] === undefined ? {} : { spoolDirectory: values['spool-dir'] }),
     ...(trustProxy === undefined ? {} : { trustProxy }),
@@ -176,7 +184,8 @@ export async function main (argv: string[]): Promise<void> {
   }
   const names = methods === undefined ? (app.formcall.executor as WorkerExecutor).methodNames : listMethods(methods)
   const uploadsNote = uploads === undefined ? '' : `; resumable uploads at ${values.path === '/' ? '' : values.path}/uploads/`
-  console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')}${uploadsNote})`)
+  const pagesNote = values.static === undefined ? '' : `; pages from ${values.static} at ${address}/`
+  console.log(`formcall listening on ${address}${values.path} (${isolation}; methods: ${names.join(', ')}${uploadsNote}${pagesNote})`)
 }
 
 /**
@@ -223,6 +232,8 @@ function parseCommandLine (argv: string[]) {
         'allow-host': { type: 'string', multiple: true, default: [] },
         'trust-proxy': { type: 'string' },
         'enable-get': { type: 'boolean', default: false },
+        static: { type: 'string' },
+        'form-redirect': { type: 'string', multiple: true, default: [] },
         'expose-errors': { type: 'boolean', default: false },
         limit: { type: 'string', multiple: true, default: [] },
         'tmp-dir': { type: 'string' },
@@ -346,6 +357,19 @@ function parseUploads (values: { uploads?: string | undefined, 'upload-max-size'
     ...(secret === undefined || secret === '' ? {} : { secret }),
     ...(values['upload-delete-after-call'] === true ? { deleteAfterCall: true } : {})
   }
+}
+
+/**
+ * `--form-redirect` prefixes as the `formRedirects` option, or nothing when none is given (the server's default, `/`).
+ * Each is a path of this origin: `//host/` would name another one.
+ */
+function parseFormRedirects (prefixes: readonly string[]): { formRedirects?: string[] } {
+  for (const prefix of prefixes) {
+    if (!prefix.startsWith('/') || prefix.startsWith('//')) {
+      throw new UsageError(`--form-redirect must be a path prefix of this server starting with one "/", e.g. /done/, got "${prefix}"`)
+    }
+  }
+  return prefixes.length === 0 ? {} : { formRedirects: [...prefixes] }
 }
 
 function parseLimits (entries: readonly string[]): Partial<Limits> {

@@ -1,3 +1,7 @@
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { FormcallOptions } from './options.js'
 import { formcall } from './plugin.js'
@@ -24,6 +28,22 @@ export interface CreateServerOptions extends FormcallOptions {
    * (Fastify 5 ignores the forwarded host and scheme for it).
    */
   trustProxy?: boolean | string | readonly string[] | ((address: string, hop: number) => boolean)
+  /**
+   * A folder of pages and their assets to serve at `/`, on the same origin as the calls, so a page's forms and
+   * scripts call the methods without CORS (`formcall serve --static ./public`). `GET` and `HEAD` only; `/` and a
+   * folder's path ending in `/` answer its `index.html`; a missing file is 404; dotfiles are not served. The formcall path (and
+   * `<path>/uploads/`) is the methods': a file at that path is never served. Default: no pages.
+   */
+  static?: StaticOptions
+}
+
+/** The `static` option of {@link createServer}: what folder is served at `/`. */
+export interface StaticOptions {
+  /**
+   * The folder: an absolute path, a path relative to the working directory, or a `file:` URL. It must exist and be a
+   * directory when `createServer()` is called; anything else throws there, before the server starts.
+   */
+  root: string | URL
 }
 
 /**
@@ -36,7 +56,9 @@ export interface CreateServerOptions extends FormcallOptions {
  * ```
  */
 export function createServer (options: CreateServerOptions): FastifyInstance {
-  const { fastify: fastifyOptions, headersTimeout = 30_000, maxConnections = 4096, trustProxy, ...formcallOptions } = options
+  const { fastify: fastifyOptions, headersTimeout = 30_000, maxConnections = 4096, trustProxy, static: pages, ...formcallOptions } = options
+  // Checked first: a wrong folder is reported before anything starts (workers, spool directory).
+  const pagesRoot = pages === undefined ? undefined : staticRoot(pages.root)
   const app = Fastify({
     // Uploads can take long; Node's 5-minute request timeout would cut a slow 20 GB upload. Bodies are bounded by
     // formcall's bodyTimeout and idleUploadTimeout instead.
@@ -65,7 +87,42 @@ export function createServer (options: CreateServerOptions): FastifyInstance {
       .send({ message: `Route ${request.method}:${request.url.slice(0, 200)} not found`, error: 'Not Found', statusCode: 404 })
   })
   app.register(formcall, formcallOptions)
+  if (pagesRoot !== undefined) app.register(servePages, { root: pagesRoot })
   return app
+}
+
+/**
+ * Serves the folder at `/` with @fastify/static, in a scope of its own: its `sendFile` decorator and the hook below
+ * stay off the rest of the app (an app may register @fastify/static again for other folders).
+ */
+async function servePages (scope: FastifyInstance, options: { root: string }): Promise<void> {
+  // A page request has no body and none is read here; one that announces a body could trickle it without bound
+  // (Node's request timeout is off), so its connection closes once the answer is sent.
+  scope.addHook('onRequest', (request, reply, done) => {
+    const length = request.headers['content-length']
+    if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) {
+      reply.header('connection', 'close')
+    }
+    done()
+  })
+  await scope.register(fastifyStatic, { root: options.root, prefix: '/', decorateReply: false })
+}
+
+/** The absolute path of the `static` root, checked to be an existing directory. */
+function staticRoot (root: string | URL): string {
+  const path = resolve(root instanceof URL || root.startsWith('file:') ? fileURLToPath(root) : root)
+  const shown = root instanceof URL ? root.href : root
+  let isDirectory: boolean
+  try {
+    isDirectory = statSync(path).isDirectory()
+  } catch (err) {
+    const { code, message } = err as { code?: string, message: string }
+    const missing = code === 'ENOENT' || code === 'ENOTDIR'
+    throw new Error(`the static root "${shown}" ${missing ? `does not exist (looked at ${path})` : `cannot be read: ${message}`}; ` +
+      'give the folder of pages to serve', { cause: err })
+  }
+  if (!isDirectory) throw new Error(`the static root "${shown}" is not a directory (${path}); give the folder of pages to serve`)
+  return path
 }
 
 /** `{ trustProxy }` for Fastify when it is given, checked: a hop count or an empty list is refused. */
