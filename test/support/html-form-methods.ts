@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { defineMethod, files, RpcError, type UploadedFile } from '@formcall/server/methods'
+import { digestFile } from './bytes.js'
 
 /**
  * The environment variable naming the directory where each method call leaves a record (see {@link record}). Worker
@@ -28,13 +29,8 @@ export interface FormFileDigest {
 }
 
 async function digestOf (file: UploadedFile): Promise<FormFileDigest> {
-  const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of file) {
-    hash.update(chunk)
-    size += chunk.length
-  }
-  return { name: file.filename, size, sha256: hash.digest('hex') }
+  const { size, sha256 } = await digestFile(file)
+  return { name: file.filename, size, sha256 }
 }
 
 /** Notes that `method` ran and returned `result`, as one file in the records directory. */
