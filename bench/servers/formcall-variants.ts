@@ -44,8 +44,9 @@ export function formcallVariant (mode: string | undefined): FormcallVariant {
 }
 
 /** The full `createServer` options of a variant, with no size limit in the way of big uploads. */
-export async function formcallServerOptions (variant: FormcallVariant): Promise<CreateServerOptions> {
-  const options = variant.serverOptions({ methods: await loadMethods(), methodsModule: new URL('./methods.mjs', import.meta.url) })
+export async function formcallServerOptions (variant: FormcallVariant, { schemas = false } = {}): Promise<CreateServerOptions> {
+  const methodsModule = new URL(schemas ? './methods-schemas.mjs' : './methods.mjs', import.meta.url)
+  const options = variant.serverOptions({ methods: await loadMethods({ schemas }), methodsModule })
   return {
     ...options,
     limits: { ...options.limits, fileSize: Number.MAX_SAFE_INTEGER, spoolSize: Number.MAX_SAFE_INTEGER }
