@@ -90,6 +90,18 @@ async function errorPage (page: Page): Promise<{ code: number, message: string }
   return { code: Number(await page.textContent('code#error-code')), message: (await page.textContent('#error-message')) ?? '' }
 }
 
+/**
+ * Submits the page's form and checks that the server refused it with an error page of `status` and `code`, and that
+ * no method ran for it.
+ */
+async function assertRefusedPage (page: Page, url: string, status: number, code: number): Promise<void> {
+  const before = (await recorded()).length
+  const refused = await submit(page, url)
+  assert.equal(refused.status(), status)
+  assert.equal((await errorPage(page)).code, code)
+  assert.equal((await recorded()).length, before, 'forms.mark ran')
+}
+
 for (const isolation of ['worker', 'inline'] as const) {
   describe(`plain HTML forms with JavaScript off (${isolation})`, () => {
     let server: RunningServer
@@ -162,12 +174,8 @@ for (const isolation of ['worker', 'inline'] as const) {
     it(`refuses a redirect to another site (${OFF_SITE}) with an error page; the method does not run`, async () => {
       await open('/off-site.html')
       await page.setInputFiles('#attachment', [FILES[0] as (typeof FILES)[number]])
-      const before = (await recorded()).length
-      const refused = await submit(page, server.url)
-      assert.equal(refused.status(), 400)
+      await assertRefusedPage(page, server.url, 400, -32600)
       assert.equal(page.url(), server.url, 'the browser stayed on the server')
-      assert.equal((await errorPage(page)).code, -32600)
-      assert.equal((await recorded()).length, before, 'forms.mark ran')
       await page.close()
     })
 
@@ -175,11 +183,7 @@ for (const isolation of ['worker', 'inline'] as const) {
       it(`refuses ${what} with an error page; the method does not run`, async () => {
         await open(path as string)
         await page.setInputFiles('#attachment', [FILES[0] as (typeof FILES)[number]])
-        const before = (await recorded()).length
-        const refused = await submit(page, server.url)
-        assert.equal(refused.status(), 400)
-        assert.equal((await errorPage(page)).code, -32600)
-        assert.equal((await recorded()).length, before, 'forms.mark ran')
+        await assertRefusedPage(page, server.url, 400, -32600)
         await page.close()
       })
     }
@@ -189,11 +193,7 @@ for (const isolation of ['worker', 'inline'] as const) {
       try {
         page = await browser.scriptless.newPage()
         await page.goto(`${site.origin}/`)
-        const before = (await recorded()).length
-        const refused = await submit(page, server.url)
-        assert.equal(refused.status(), 403)
-        assert.equal((await errorPage(page)).code, -32010)
-        assert.equal((await recorded()).length, before, 'forms.mark ran')
+        await assertRefusedPage(page, server.url, 403, -32010)
         await page.close()
       } finally {
         await site.close()

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { FormcallOptions } from './options.js'
 import { formcall } from './plugin.js'
@@ -105,6 +104,8 @@ async function servePages (scope: FastifyInstance, options: { root: string }): P
     }
     done()
   })
+  // Loaded only by servers that serve pages (it and its dependencies are a few MiB of every process otherwise).
+  const { default: fastifyStatic } = await import('@fastify/static')
   await scope.register(fastifyStatic, { root: options.root, prefix: '/', decorateReply: false })
 }
 

@@ -9,6 +9,7 @@ import { arrangeArgs, fileRulesOf, type MethodShape } from '../shape/method-shap
 import type { BeforeCallHook, CallContext } from './call-context.js'
 import type { CallAbort } from './call-abort.js'
 import type { Executor, UploadHold } from './executor.js'
+import { DISCOVER_METHOD } from '../describe/openrpc.js'
 
 /** What a call's context takes from its HTTP request (a Fastify request has it). */
 export type CallRequest = Pick<FastifyRequest, 'headers' | 'ip' | 'log'>
@@ -73,8 +74,6 @@ export interface UploadBindings {
 }
 
 const UPLOAD_COMPLETE = Promise.resolve()
-/** OpenRPC's service-discovery method (JSON-RPC reserves the `rpc.` prefix for such methods). */
-const DISCOVER = 'rpc.discover'
 
 /**
  * The dispatch step shared by every encoding: before-call hook, method lookup, placeholder binding, execution.
@@ -91,7 +90,7 @@ export async function runCall (run: CallRun): Promise<Outcome> {
     if (run.beforeCall !== undefined) {
       await run.beforeCall({ method: call.method, params: call.params, hookParams: call.hookParams, context })
     }
-    if (run.discover !== undefined && call.method === DISCOVER) return { kind: 'json', json: await run.discover() }
+    if (run.discover !== undefined && call.method === DISCOVER_METHOD) return { kind: 'json', json: await run.discover() }
     const shape = executor.assertMethod(call.method)
     const named = run.fields === undefined ? undefined : await run.fields(shape)
     const sent = named === undefined ? call.args : [named]

@@ -28,7 +28,7 @@ import {
   RETIRING, type CallReport, type CallTask, type Control, type DownloadToMain, type DownloadToWorker, type PoolNotice,
   type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain, type ListTask, type MethodListing, type DescribeTask
 } from './messages.js'
-import { describeMethods, type MethodsDescription } from '../../describe/openrpc.js'
+import type { MethodsDescription } from '../../describe/openrpc.js'
 
 const { methodsModule, recycle, control, board: boardMemory, boardSlots } = workerData as StartupData
 const board = new StartBoard(boardSlots, boardMemory)
@@ -172,8 +172,9 @@ export default importModule(methodsModule).then((module) => {
  */
 async function runTask (task: CallTask | ListTask | DescribeTask): Promise<MethodListing | MethodsDescription | WireOutcome | undefined> {
   if ('list' in task) return listMethods(methods).map((name) => [name, shapeOf(resolveMethod(methods, name))])
-  // The schemas exist only here: their JSON Schemas are made here, and only plain data goes up.
-  if ('describe' in task) return describeMethods(methods)
+  // The schemas exist only here: their JSON Schemas are made here, and only plain data goes up. Loaded on the first
+  // ask: most servers are never asked, and each of their workers would hold the module for nothing.
+  if ('describe' in task) return (await import('../../describe/openrpc.js')).describeMethods(methods)
   return await life.run(new WorkerCall(task))
 }
 
