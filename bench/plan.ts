@@ -1,7 +1,7 @@
 import { jsonOnlyMultipart } from './support/generated-upload.js'
 import { FORMCALL_VARIANTS } from './servers/formcall-variants.js'
 import type { UploadRowSpec } from './rows/upload-row.js'
-import { ECHO_CALL, echoCall, type SmallCallRowSpec } from './rows/small-call-row.js'
+import { ECHO_CALL, echoCall, type BaselineServer, type SmallCallRowSpec } from './rows/small-call-row.js'
 
 /**
  * The rows of the bench, in the order they run and print. Every formcall row is repeated for each entry of
@@ -68,9 +68,18 @@ export function rssSweepRows (): UploadRowSpec[] {
 }
 
 /**
- * The small-call rows: formcall's echo as a JSON and as a json-part-only multipart body, the same echo with its
- * param declared as a zod string (`echoZod`, JSON body, measured alternately with the plain echo in one server), and
- * a bare Fastify route taking the same two bodies.
+ * The bare Fastify route as the server a formcall small-call row is measured alternately with: the ratios against
+ * bare are the median of rounds a few seconds apart, each row against a bare server of its own started beside it.
+ */
+function bareServer (body: 'json' | 'multipart'): BaselineServer {
+  return { id: `calls/bare-fastify-${body}`, serverEntry: 'servers/bare-fastify.ts', serverArgs: [] }
+}
+
+/**
+ * The small-call rows: formcall's echo as a JSON and as a json-part-only multipart body (each measured alternately
+ * with a bare Fastify route given the same body), the same echo with its param declared as a zod string (`echoZod`,
+ * JSON body, measured alternately with the plain echo in one server), and the bare Fastify route alone, for its
+ * absolute rate.
  */
 export function smallCallRows (): SmallCallRowSpec[] {
   const multipart = jsonOnlyMultipart(ECHO_CALL)
@@ -85,7 +94,8 @@ export function smallCallRows (): SmallCallRowSpec[] {
         serverEntry: 'servers/formcall.ts',
         serverArgs: [v.mode],
         contentType: 'application/json',
-        payload: ECHO_CALL
+        payload: ECHO_CALL,
+        pairedWith: { method: 'echo', payload: ECHO_CALL, baseline: bareServer('json') }
       },
       {
         id: `calls/formcall-json-zod/${v.mode}`,
@@ -111,7 +121,8 @@ export function smallCallRows (): SmallCallRowSpec[] {
         serverEntry: 'servers/formcall.ts',
         serverArgs: [v.mode],
         contentType: multipart.contentType,
-        payload: multipart.body
+        payload: multipart.body,
+        pairedWith: { method: 'echo', payload: multipart.body, baseline: bareServer('multipart') }
       }
     ]),
     {

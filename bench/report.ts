@@ -65,15 +65,21 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
     // A row calling another echo (echoZod) against the plain echo: the one it was measured alternately with in the
     // same server (the median of the rounds' ratios), or else the plain echo row of its mode and body.
     const plainEcho = measured(`calls/formcall-${r.body}/${r.mode}`)?.requestsPerSecond
-    const vsPlainEcho = r.paired?.method === 'echo'
+    const againstBare = r.paired?.baseline === `calls/bare-fastify-${r.body}` ? r.paired : undefined
+    const vsPlainEcho = r.paired?.method === 'echo' && r.paired.baseline === undefined
       ? (ok && Number.isFinite(r.paired.ratio) ? r.paired.ratio : null)
       : ratio(ok ? r.requestsPerSecond : undefined, plainEcho)
     const ratios: Ratios = r.mode === '-'
       ? {}
       : {
           requestsVsInline: r.mode === 'inline' ? null : ratio(ok ? r.requestsPerSecond : undefined, inline?.requestsPerSecond),
-          requestsVsBare: ratio(ok ? r.requestsPerSecond : undefined, bare?.requestsPerSecond),
-          p99VsBare: ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms),
+          // Measured alternately with a bare server of its own when the row was paired with one; else the bare row's.
+          requestsVsBare: againstBare === undefined
+            ? ratio(ok ? r.requestsPerSecond : undefined, bare?.requestsPerSecond)
+            : (ok && Number.isFinite(againstBare.ratio) ? againstBare.ratio : null),
+          p99VsBare: againstBare === undefined
+            ? ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms)
+            : (ok && Number.isFinite(againstBare.p99Ratio) ? againstBare.p99Ratio : null),
           requestsVsPlainEcho: r.method === 'echo' ? null : vsPlainEcho
         }
     return { ...r, ratios }
@@ -178,10 +184,11 @@ export function renderReport (results: BenchResults): string {
   out.push('')
 
   out.push(`SMALL CALLS: echo("hello"), autocannon ${settings.connections} connections, ${settings.seconds} s per row ` +
-    `after ${settings.warmupSeconds} s warm-up, server and autocannon in separate processes. The -zod rows call echoZod, ` +
-    'the same echo declared with defineMethod({ params: [z.string()] }), alternately with the plain echo in the same server ' +
-    `(${settings.pairedRounds} rounds of one run each, req/s and ms the medians); "vs plain echo" = the median of the rounds' ` +
-    'ratios of their req/s to that echo\'s')
+    `after ${settings.warmupSeconds} s warm-up, server and autocannon in separate processes. Each formcall row runs ` +
+    `alternately with a second call in ${settings.pairedRounds} rounds of one run each (req/s and ms the medians): the ` +
+    'echo rows with the bare Fastify route given the same body, in a server of its own started beside it ("vs bare" = ' +
+    'the median of the rounds\' ratios); the -zod rows call echoZod, the same echo declared with defineMethod({ params: ' +
+    '[z.string()] }), with the plain echo in the same server ("vs plain echo", the same way). The bare rows run alone')
   out.push(table([
     { header: 'id', width: 31, align: 'left' },
     { header: 'mode', width: 6, align: 'left' },
@@ -205,7 +212,8 @@ export function renderReport (results: BenchResults): string {
   for (const r of results.smallCalls) {
     if (r.paired === undefined || r.rounds === undefined) continue
     const rounds = r.rounds.map((own, i) => `${own.toFixed(0)}/${r.paired?.rounds[i]?.toFixed(0) ?? '-'}`)
-    out.push(`  ${r.id} rounds, req/s ${r.method}/${r.paired.method}: ${rounds.join(', ')}`)
+    const against = r.paired.baseline ?? `${r.paired.method} in the same server`
+    out.push(`  ${r.id} rounds, req/s against ${against}: ${rounds.join(', ')}`)
   }
   out.push('')
 

@@ -52,10 +52,11 @@ for (const [group, rows] of groups) {
 
 const smallCalls: SmallCallRowResult[] = []
 for (const spec of smallCallRows().filter((s) => selected(settings, s.id))) {
-  const runs = spec.pairedWith === undefined ? '' : `${settings.pairedRounds} rounds of ${spec.method} and ${spec.pairedWith.method}, `
+  const other = spec.pairedWith?.baseline?.id ?? spec.pairedWith?.method
+  const runs = spec.pairedWith === undefined ? '' : `${settings.pairedRounds} rounds of ${spec.method} and ${other ?? ''}, `
   progress(`${spec.id} (${runs}${settings.warmupSeconds} + ${settings.seconds} s) …`)
   const row = await runSmallCallRow(spec, settings)
-  const paired = row.paired === undefined ? '' : ` (${row.paired.method}: ${row.paired.requestsPerSecond.toFixed(0)} req/s)`
+  const paired = row.paired === undefined ? '' : ` (${row.paired.baseline ?? row.paired.method}: ${row.paired.requestsPerSecond.toFixed(0)} req/s)`
   progress(`${spec.id}: ${row.status === 'ok' ? `${row.requestsPerSecond?.toFixed(0)} req/s${paired}` : `${row.status}: ${row.note ?? ''}`}`)
   smallCalls.push(row)
 }

@@ -19,10 +19,19 @@ export interface SmallCallRowSpec {
   contentType: string
   payload: string
   /**
-   * A second call measured in the same server process, alternating with this row's in rounds
-   * (`settings.pairedRounds`), so the ratio of the two is not one busy minute of a shared machine against another.
+   * A second call measured alternately with this row's in rounds (`settings.pairedRounds`), so the ratio of the two is
+   * not one busy minute of a shared machine against another: in the same server process, or in a baseline server of
+   * its own (`baseline`), started beside this row's and given the same body.
    */
-  pairedWith?: { method: EchoMethod, payload: string }
+  pairedWith?: { method: EchoMethod, payload: string, baseline?: BaselineServer }
+}
+
+/** The server a paired row's second call goes to when it is not the row's own: a baseline row's. */
+export interface BaselineServer {
+  /** The baseline row's id (`calls/bare-fastify-json`): the ratio stands for the one against that row. */
+  id: string
+  serverEntry: string
+  serverArgs: string[]
 }
 
 /** What one small-call row measured. */
@@ -51,7 +60,16 @@ export interface SmallCallRowResult {
    * `ratio`, the median of the rounds' ratios (this row's req/s over the second call's in the same round): the two
    * runs of one round are a few seconds apart, so the load of a shared machine weighs on both alike.
    */
-  paired?: { method: EchoMethod, requestsPerSecond: number, rounds: number[], ratio: number }
+  paired?: {
+    method: EchoMethod
+    /** The baseline row whose server answered the second call; absent when it was this row's own server. */
+    baseline?: string
+    requestsPerSecond: number
+    rounds: number[]
+    ratio: number
+    /** The median over the rounds of this row's p99 latency over the second call's. */
+    p99Ratio: number
+  }
 }
 
 /** The methods a small-call row may call: both return their one param. */
@@ -75,30 +93,32 @@ export const ECHO_ANSWER = { jsonrpc: '2.0', id: 1, result: 'hello' }
 export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSettings): Promise<SmallCallRowResult> {
   const base: SmallCallRowResult = { id: spec.id, mode: spec.mode, server: spec.server, body: spec.body, method: spec.method, status: 'failed' }
   const server = BenchChild.start(spec.serverEntry, spec.serverArgs)
+  const baselineSpec = spec.pairedWith?.baseline
+  const baseline = baselineSpec === undefined ? undefined : BenchChild.start(baselineSpec.serverEntry, baselineSpec.serverArgs)
   const sampler = new RssSampler(settings.sampleMs)
   try {
-    const ready = await server.next('ready', 30_000)
-    if (ready.type !== 'ready') return { ...base, note: ready.reason }
-    const url = `http://127.0.0.1:${ready.port}/rpc`
+    const url = await urlOf(server)
+    const otherUrl = baseline === undefined ? url : await urlOf(baseline)
     const headers = { 'content-type': spec.contentType }
 
-    // One call of each body first: a server that answers something else would make the rate meaningless.
-    const payloads = [spec.payload, ...(spec.pairedWith === undefined ? [] : [spec.pairedWith.payload])]
-    let expectBody = ''
-    for (const payload of payloads) {
-      const check = await fetch(url, { method: 'POST', headers, body: payload })
-      expectBody = await check.text()
-      if (check.status !== 200 || !isDeepStrictEqual(parseOrText(expectBody), ECHO_ANSWER)) {
-        return { ...base, note: `the check call got HTTP ${check.status}: ${expectBody.slice(0, 200)}` }
+    // One call of each first: a server that answers something else would make the rate meaningless.
+    const targets = [{ url, payload: spec.payload }, ...(spec.pairedWith === undefined ? [] : [{ url: otherUrl, payload: spec.pairedWith.payload }])]
+    const expected: string[] = []
+    for (const target of targets) {
+      const check = await fetch(target.url, { method: 'POST', headers, body: target.payload })
+      const text = await check.text()
+      if (check.status !== 200 || !isDeepStrictEqual(parseOrText(text), ECHO_ANSWER)) {
+        return { ...base, note: `the check call to ${target.url} got HTTP ${check.status}: ${text.slice(0, 200)}` }
       }
+      expected.push(text)
     }
 
     sampler.watch(server.pid)
-    const load = async (payload: string): Promise<SmallCallsDone> => await runAutocannon({
-      url,
+    const load = async (which: 0 | 1): Promise<SmallCallsDone> => await runAutocannon({
+      url: (targets[which] ?? targets[0]).url,
       headers,
-      body: payload,
-      expectBody,
+      body: (targets[which] ?? targets[0]).payload,
+      expectBody: expected[which] ?? '',
       connections: settings.connections,
       seconds: settings.seconds,
       warmupSeconds: settings.warmupSeconds
@@ -106,15 +126,15 @@ export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSe
     const own: SmallCallsDone[] = []
     const other: SmallCallsDone[] = []
     if (spec.pairedWith === undefined) {
-      own.push(await load(spec.payload))
+      own.push(await load(0))
     } else {
       for (let round = 0; round < settings.pairedRounds; round++) {
         if (round % 2 === 0) {
-          own.push(await load(spec.payload))
-          other.push(await load(spec.pairedWith.payload))
+          own.push(await load(0))
+          other.push(await load(1))
         } else {
-          other.push(await load(spec.pairedWith.payload))
-          own.push(await load(spec.payload))
+          other.push(await load(1))
+          own.push(await load(0))
         }
       }
     }
@@ -145,9 +165,11 @@ export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSe
             rounds: own.map((r) => r.requestsPerSecond),
             paired: {
               method: spec.pairedWith.method,
+              ...(baselineSpec === undefined ? {} : { baseline: baselineSpec.id }),
               requestsPerSecond: median(other.map((r) => r.requestsPerSecond)),
               rounds: other.map((r) => r.requestsPerSecond),
-              ratio: median(own.map((r, i) => r.requestsPerSecond / (other[i]?.requestsPerSecond ?? Number.NaN)))
+              ratio: median(own.map((r, i) => r.requestsPerSecond / (other[i]?.requestsPerSecond ?? Number.NaN))),
+              p99Ratio: median(own.map((r, i) => r.latencyP99Ms / (other[i]?.latencyP99Ms ?? Number.NaN)))
             }
           })
     }
@@ -155,8 +177,15 @@ export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSe
     return { ...base, note: (err as Error).message }
   } finally {
     sampler.stop()
-    await server.stop()
+    await Promise.all([server.stop(), baseline?.stop()])
   }
+}
+
+/** The call URL of a bench server child, once it is listening. */
+async function urlOf (server: BenchChild): Promise<string> {
+  const ready = await server.next('ready', 30_000)
+  if (ready.type !== 'ready') throw new Error(ready.reason)
+  return `http://127.0.0.1:${ready.port}/rpc`
 }
 
 /** One autocannon run, in its own process. */
