@@ -55,11 +55,12 @@ export interface CreditPost {
  * An error of the source drops the pending batch and posts the error; a source closed before its end without an error
  * (destroyed by someone else) posts an error too, so the reader never sees a truncated stream end as if complete.
  *
- * Why messages and not a ring in a SharedArrayBuffer (bytes copied in, `Atomics.notify`, copied out by the reader):
- * a post with a transfer costs about 20 µs of CPU against 2–3 µs for a notify, yet the ring, built and measured, was
- * no cheaper end to end: 1 GiB of 64 KiB chunks between two threads took 1.17–1.56 s of CPU against 1.25–1.40 s
- * here, and three 1 GiB uploads to a worker-mode server 7.7–10.2 s of server CPU against 5.9–7.5 s, with up to 8 times the page
- * faults. The reader's copy into fresh buffers for the method (which owns its chunks) costs what the posts saved.
+ * Why messages and not a ring in a SharedArrayBuffer (bytes copied in, `Atomics.notify`, copied out by the
+ * reader): a post with a transfer costs about 20 µs of CPU against 2–3 µs for a notify, yet the ring, built and
+ * measured, was no cheaper end to end: 1 GiB of 64 KiB chunks between two threads took 1.17–1.56 s of CPU against
+ * 1.25–1.40 s here, and three 1 GiB uploads to a worker-mode server 7.7–10.2 s of server CPU against 5.9–7.5 s,
+ * with up to 8 times the page faults. The reader's copy into fresh buffers for the method (which owns its chunks)
+ * costs what the posts saved.
  */
 export class CreditSender {
   readonly #source: Readable
