@@ -102,39 +102,38 @@ export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSe
     const headers = { 'content-type': spec.contentType }
 
     // One call of each first: a server that answers something else would make the rate meaningless.
-    const targets = [{ url, payload: spec.payload }, ...(spec.pairedWith === undefined ? [] : [{ url: otherUrl, payload: spec.pairedWith.payload }])]
-    const expected: string[] = []
-    for (const target of targets) {
+    const ownCall: CallTarget = { url, payload: spec.payload, expectBody: '' }
+    const secondCall: CallTarget | undefined = spec.pairedWith === undefined ? undefined : { url: otherUrl, payload: spec.pairedWith.payload, expectBody: '' }
+    for (const target of secondCall === undefined ? [ownCall] : [ownCall, secondCall]) {
       const check = await fetch(target.url, { method: 'POST', headers, body: target.payload })
-      const text = await check.text()
-      if (check.status !== 200 || !isDeepStrictEqual(parseOrText(text), ECHO_ANSWER)) {
-        return { ...base, note: `the check call to ${target.url} got HTTP ${check.status}: ${text.slice(0, 200)}` }
+      target.expectBody = await check.text()
+      if (check.status !== 200 || !isDeepStrictEqual(parseOrText(target.expectBody), ECHO_ANSWER)) {
+        return { ...base, note: `the check call to ${target.url} got HTTP ${check.status}: ${target.expectBody.slice(0, 200)}` }
       }
-      expected.push(text)
     }
 
     sampler.watch(server.pid)
-    const load = async (which: 0 | 1): Promise<SmallCallsDone> => await runAutocannon({
-      url: (targets[which] ?? targets[0]).url,
+    const load = async (target: CallTarget): Promise<SmallCallsDone> => await runAutocannon({
+      url: target.url,
       headers,
-      body: (targets[which] ?? targets[0]).payload,
-      expectBody: expected[which] ?? '',
+      body: target.payload,
+      expectBody: target.expectBody,
       connections: settings.connections,
       seconds: settings.seconds,
       warmupSeconds: settings.warmupSeconds
     })
     const own: SmallCallsDone[] = []
     const other: SmallCallsDone[] = []
-    if (spec.pairedWith === undefined) {
-      own.push(await load(0))
+    if (secondCall === undefined) {
+      own.push(await load(ownCall))
     } else {
       for (let round = 0; round < settings.pairedRounds; round++) {
         if (round % 2 === 0) {
-          own.push(await load(0))
-          other.push(await load(1))
+          own.push(await load(ownCall))
+          other.push(await load(secondCall))
         } else {
-          other.push(await load(1))
-          own.push(await load(0))
+          other.push(await load(secondCall))
+          own.push(await load(ownCall))
         }
       }
     }
@@ -180,6 +179,9 @@ export async function runSmallCallRow (spec: SmallCallRowSpec, settings: BenchSe
     await Promise.all([server.stop(), baseline?.stop()])
   }
 }
+
+/** Where one of a row's calls goes, and the answer it must get (the check call's). */
+interface CallTarget { url: string, payload: string, expectBody: string }
 
 /** The call URL of a bench server child, once it is listening. */
 async function urlOf (server: BenchChild): Promise<string> {

@@ -6,7 +6,7 @@ import type { WorkerExecutor } from './dispatch/worker/worker-executor.js'
 import { createServer } from './create-server.js'
 import { loadMethods } from './load-methods.js'
 import { listMethods } from './dispatch/resolve-method.js'
-import { DEFAULT_LIMITS, type Limits, type UploadsOptions } from './options.js'
+import { DEFAULT_LIMITS, isOriginPathPrefix, type Limits, type UploadsOptions } from './options.js'
 import { describeMethods, openRpcDocument, type OpenRpcInfo } from './describe/openrpc.js'
 import { packageInfo } from './describe/package-info.js'
 
@@ -361,11 +361,11 @@ function parseUploads (values: { uploads?: string | undefined, 'upload-max-size'
 
 /**
  * `--form-redirect` prefixes as the `formRedirects` option, or nothing when none is given (the server's default, `/`).
- * Each is a path of this origin: `//host/` would name another one.
+ * Checked here too, so the message names the flag.
  */
 function parseFormRedirects (prefixes: readonly string[]): { formRedirects?: string[] } {
   for (const prefix of prefixes) {
-    if (!prefix.startsWith('/') || prefix.startsWith('//')) {
+    if (!isOriginPathPrefix(prefix)) {
       throw new UsageError(`--form-redirect must be a path prefix of this server starting with one "/", e.g. /done/, got "${prefix}"`)
     }
   }

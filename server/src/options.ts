@@ -334,6 +334,14 @@ function resolveUploads (options: UploadsOptions, limits: Limits): ResolvedUploa
 /** The logger a method sees: Fastify's request logger. */
 export type Logger = FastifyBaseLogger
 
+/**
+ * Whether `prefix` can be a `formRedirects` prefix: a path of this origin, so it starts with one `/` (`//host/`
+ * would name another origin).
+ */
+export function isOriginPathPrefix (prefix: unknown): prefix is string {
+  return typeof prefix === 'string' && prefix.startsWith('/') && !prefix.startsWith('//')
+}
+
 /** The `formRedirects` prefixes, checked: each a path of this origin. */
 function formRedirectsOf (prefixes: readonly string[] | undefined): readonly string[] {
   if (prefixes === undefined) return ['/']
@@ -341,7 +349,7 @@ function formRedirectsOf (prefixes: readonly string[] | undefined): readonly str
     throw new TypeError('formRedirects must be a non-empty array of path prefixes such as ["/forms/"]')
   }
   for (const prefix of prefixes) {
-    if (typeof prefix !== 'string' || !prefix.startsWith('/') || prefix.startsWith('//')) {
+    if (!isOriginPathPrefix(prefix)) {
       throw new TypeError(`formRedirects: "${String(prefix)}" is not a path of this origin; write it as "/…"`)
     }
   }
