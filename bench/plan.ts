@@ -78,8 +78,9 @@ function bareServer (body: 'json' | 'multipart'): BaselineServer {
 /**
  * The small-call rows: formcall's echo as a JSON and as a json-part-only multipart body (each measured alternately
  * with a bare Fastify route given the same body), the same echo with its param declared as a zod string (`echoZod`,
- * JSON body, measured alternately with the plain echo in one server), and the bare Fastify route alone, for its
- * absolute rate.
+ * JSON body, measured alternately with the plain echo in one server), the bare Fastify route alone, for its
+ * absolute rate, and the bare route handing the call to a piscina pool (alternately with bare Fastify), the floor of
+ * a call that crosses to a worker thread.
  */
 export function smallCallRows (): SmallCallRowSpec[] {
   const multipart = jsonOnlyMultipart(ECHO_CALL)
@@ -135,6 +136,19 @@ export function smallCallRows (): SmallCallRowSpec[] {
       serverArgs: [],
       contentType: 'application/json',
       payload: ECHO_CALL
+    },
+    {
+      // The floor of the worker rows: a pooled thread's round trip on this machine, beside bare Fastify in rounds.
+      id: 'calls/fastify-piscina-json',
+      mode: '-',
+      server: 'Fastify + piscina',
+      body: 'json',
+      method: 'echo',
+      serverEntry: 'servers/fastify-piscina.ts',
+      serverArgs: [],
+      contentType: 'application/json',
+      payload: ECHO_CALL,
+      pairedWith: { method: 'echo', payload: ECHO_CALL, baseline: bareServer('json') }
     },
     {
       id: 'calls/bare-fastify-multipart',

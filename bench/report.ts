@@ -24,6 +24,9 @@ export interface BenchResults {
   runSeconds: number
 }
 
+/** The bare route handing each call to a piscina pool: the floor of the worker rows. */
+const PISCINA_ROW = 'calls/fastify-piscina-json'
+
 /** Adds each row's ratios to its baselines. */
 export function withRatios (rows: { upload: UploadRowResult[], smallCalls: SmallCallRowResult[] }):
 Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
@@ -66,24 +69,34 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
     // same server (the median of the rounds' ratios), or else the plain echo row of its mode and body.
     const plainEcho = measured(`calls/formcall-${r.body}/${r.mode}`)?.requestsPerSecond
     const againstBare = r.paired?.baseline === `calls/bare-fastify-${r.body}` ? r.paired : undefined
+    const vsBare = {
+      // Measured alternately with a bare server of its own when the row was paired with one; else the bare row's.
+      requestsVsBare: againstBare === undefined
+        ? ratio(ok ? r.requestsPerSecond : undefined, bare?.requestsPerSecond)
+        : (ok && Number.isFinite(againstBare.ratio) ? againstBare.ratio : null),
+      p99VsBare: againstBare === undefined
+        ? ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms)
+        : (ok && Number.isFinite(againstBare.p99Ratio) ? againstBare.p99Ratio : null)
+    }
     const vsPlainEcho = r.paired?.method === 'echo' && r.paired.baseline === undefined
       ? (ok && Number.isFinite(r.paired.ratio) ? r.paired.ratio : null)
       : ratio(ok ? r.requestsPerSecond : undefined, plainEcho)
+    // A bare row has ratios only when it was measured against bare Fastify too (the piscina floor).
     const ratios: Ratios = r.mode === '-'
-      ? {}
+      ? (againstBare === undefined ? {} : vsBare)
       : {
           requestsVsInline: r.mode === 'inline' ? null : ratio(ok ? r.requestsPerSecond : undefined, inline?.requestsPerSecond),
-          // Measured alternately with a bare server of its own when the row was paired with one; else the bare row's.
-          requestsVsBare: againstBare === undefined
-            ? ratio(ok ? r.requestsPerSecond : undefined, bare?.requestsPerSecond)
-            : (ok && Number.isFinite(againstBare.ratio) ? againstBare.ratio : null),
-          p99VsBare: againstBare === undefined
-            ? ratio(ok ? r.latencyP99Ms : undefined, bare?.latencyP99Ms)
-            : (ok && Number.isFinite(againstBare.p99Ratio) ? againstBare.p99Ratio : null),
+          ...vsBare,
           requestsVsPlainEcho: r.method === 'echo' ? null : vsPlainEcho
         }
     return { ...r, ratios }
   })
+  // A worker JSON row against the piscina floor: the two ratios to bare Fastify, each the median of its own rounds.
+  const piscinaVsBare = smallCalls.find((r) => r.id === PISCINA_ROW)?.ratios.requestsVsBare ?? undefined
+  for (const r of smallCalls) {
+    if (r.mode === '-' || r.mode === 'inline' || r.body !== 'json') continue
+    r.ratios.requestsVsPiscina = ratio(r.ratios.requestsVsBare ?? undefined, piscinaVsBare)
+  }
   return { upload, clients, smallCalls }
 }
 
@@ -188,7 +201,10 @@ export function renderReport (results: BenchResults): string {
     `alternately with a second call in ${settings.pairedRounds} rounds of one run each (req/s and ms the medians): the ` +
     'echo rows with the bare Fastify route given the same body, in a server of its own started beside it ("vs bare" = ' +
     'the median of the rounds\' ratios); the -zod rows call echoZod, the same echo declared with defineMethod({ params: ' +
-    '[z.string()] }), with the plain echo in the same server ("vs plain echo", the same way). The bare rows run alone')
+    '[z.string()] }), with the plain echo in the same server ("vs plain echo", the same way); the piscina row, bare ' +
+    'Fastify handing each call to a piscina pool set as formcall\'s worker pool, with the bare route the same way, and ' +
+    '"vs piscina" is a worker JSON row\'s "vs bare" over the piscina row\'s: the share of the thread-crossing floor it ' +
+    'reaches. The bare Fastify rows run alone')
   out.push(table([
     { header: 'id', width: 31, align: 'left' },
     { header: 'mode', width: 6, align: 'left' },
@@ -202,11 +218,12 @@ export function renderReport (results: BenchResults): string {
     { header: 'req/s vs bare', width: 13, align: 'right' },
     { header: 'p99 vs bare', width: 11, align: 'right' },
     { header: 'vs plain echo', width: 13, align: 'right' },
+    { header: 'vs piscina', width: 10, align: 'right' },
     { header: 'status', width: 6, align: 'left' }
   ], results.smallCalls.map((r) => [
     r.id, r.mode, r.server, r.body, fixed(r.requestsPerSecond, 0), fixed(r.latencyP50Ms, 0), fixed(r.latencyP99Ms, 0),
     mib(r.serverRssPeak), fixed(r.ratios.requestsVsInline, 2), fixed(r.ratios.requestsVsBare, 2), fixed(r.ratios.p99VsBare, 2),
-    fixed(r.ratios.requestsVsPlainEcho, 2), statusCell(r)
+    fixed(r.ratios.requestsVsPlainEcho, 2), fixed(r.ratios.requestsVsPiscina, 2), statusCell(r)
   ])))
   // Each round of a paired row, so the spread behind its ratio can be read.
   for (const r of results.smallCalls) {

@@ -20,6 +20,9 @@ export interface FormcallVariant {
   serverOptions: (bench: BenchMethods) => CreateServerOptions
 }
 
+/** Threads of the worker variant's pool, and of the piscina baseline's (`servers/fastify-piscina.ts`). */
+export const WORKER_POOL_SIZE = 8
+
 /** The formcall server variants the bench measures; each formcall row runs once per variant. */
 export const FORMCALL_VARIANTS: readonly FormcallVariant[] = [
   {
@@ -29,8 +32,8 @@ export const FORMCALL_VARIANTS: readonly FormcallVariant[] = [
   },
   {
     mode: 'worker',
-    describe: 'createServer({ methodsModule }): every call in a pooled worker thread (the default), 8 workers, methods as plain JS',
-    serverOptions: ({ methodsModule }) => ({ methodsModule, isolation: 'worker', workers: 8 })
+    describe: `createServer({ methodsModule }): every call in a pooled worker thread (the default), ${WORKER_POOL_SIZE} workers, methods as plain JS`,
+    serverOptions: ({ methodsModule }) => ({ methodsModule, isolation: 'worker', workers: WORKER_POOL_SIZE })
   }
 ]
 

@@ -13,6 +13,7 @@ import {
   RETIRING, isPoolNotice, type CallTask, type Control, type DescribeTask, type ListTask, type MethodListing, type PoolNotice, type RecyclePolicy, type StartupData, type WireOutcome, type WorkerToMain
 } from './messages.js'
 import { UploadLanes } from './upload-lanes.js'
+import { keepWorkerViews } from './worker-views.js'
 import { toFileUrl } from '../../import-module.js'
 import { assertExportsMethods } from '../../load-methods.js'
 import { describeLoadFailure } from '../../describe-load-failure.js'
@@ -130,6 +131,8 @@ export class WorkerExecutor implements Executor {
       // 'sync' parks idle workers in Atomics.wait, which freezes work a method left running without awaiting it.
       atomics: 'disabled',
       idleTimeout: Number.MAX_SAFE_INTEGER,
+      // The pool's run- and wait-time histograms are read by nobody here: recording them is a cost on every call.
+      recordTiming: false,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
       workerData: {
         methodsModule: this.#methodsModule,
@@ -141,6 +144,7 @@ export class WorkerExecutor implements Executor {
       } satisfies StartupData,
       execArgv: options.execArgv ?? []
     })
+    keepWorkerViews(this.#pool)
     // Errors of a worker with no call running (a stray timer after its call finished) must not crash the server.
     this.#pool.on('error', () => {})
     this.#workers = workers
