@@ -62,7 +62,10 @@ class ReplyResponder implements CallResponder {
   notification (failure: RpcError | undefined): void { sendNotificationAnswer(this.#reply, failure) }
 
   outcome (id: ResponseId, outcome: Outcome, options: { notification: boolean, rule: StatusRule }): void {
-    sendOutcome(this.#reply, id, outcome, { ...options, expose: this.#expose })
+    // Written out, not `{ ...options, expose }`: V8 gave every such spread-and-add a hidden class of its own, in old
+    // space, one per call (seen with --log-maps); with it each small multipart call's objects outlived the young
+    // generation and the server spent a quarter of its time collecting them.
+    sendOutcome(this.#reply, id, outcome, { notification: options.notification, rule: options.rule, expose: this.#expose })
       .catch((err: unknown) => this.#request.log.error(err, 'sending a formcall response failed'))
   }
 }
