@@ -91,10 +91,11 @@ Pick<BenchResults, 'upload' | 'clients' | 'smallCalls'> {
         }
     return { ...r, ratios }
   })
-  // A worker JSON row against the piscina floor: the two ratios to bare Fastify, each the median of its own rounds.
+  // A worker JSON echo row against the piscina floor (which runs the same echo): the two ratios to bare Fastify,
+  // each the median of its own rounds.
   const piscinaVsBare = smallCalls.find((r) => r.id === PISCINA_ROW)?.ratios.requestsVsBare ?? undefined
   for (const r of smallCalls) {
-    if (r.mode === '-' || r.mode === 'inline' || r.body !== 'json') continue
+    if (r.mode === '-' || r.mode === 'inline' || r.body !== 'json' || r.method !== 'echo') continue
     r.ratios.requestsVsPiscina = ratio(r.ratios.requestsVsBare ?? undefined, piscinaVsBare)
   }
   return { upload, clients, smallCalls }
@@ -203,7 +204,7 @@ export function renderReport (results: BenchResults): string {
     'the median of the rounds\' ratios); the -zod rows call echoZod, the same echo declared with defineMethod({ params: ' +
     '[z.string()] }), with the plain echo in the same server ("vs plain echo", the same way); the piscina row, bare ' +
     'Fastify handing each call to a piscina pool set as formcall\'s worker pool, with the bare route the same way, and ' +
-    '"vs piscina" is a worker JSON row\'s "vs bare" over the piscina row\'s: the share of the thread-crossing floor it ' +
+    '"vs piscina" is the worker JSON echo row\'s "vs bare" over the piscina row\'s: the share of the thread-crossing floor it ' +
     'reaches. The bare Fastify rows run alone')
   out.push(table([
     { header: 'id', width: 31, align: 'left' },

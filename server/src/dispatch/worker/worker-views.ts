@@ -33,8 +33,8 @@ const VIEW: unique symbol = Symbol('formcall.workerView')
 function keepViewsOn (prototype: object | null): void {
   if (prototype === null || keeping.has(prototype)) return
   const descriptor = Object.getOwnPropertyDescriptor(prototype, 'interface')
-  const build = descriptor?.get
-  if (build === undefined || descriptor?.configurable !== true) return
+  if (descriptor?.get === undefined || descriptor.configurable !== true) return
+  const build = descriptor.get
   Object.defineProperty(prototype, 'interface', {
     ...descriptor,
     get (this: { [VIEW]?: unknown }): unknown {
