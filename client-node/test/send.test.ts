@@ -260,10 +260,11 @@ describe('files that cannot be read', () => {
     let serverFailed!: (failed: boolean) => void
     const sawFailure = new Promise<boolean>((resolve) => { serverFailed = resolve })
     const server = await serve(({ received }) => { received.then(() => serverFailed(false), () => serverFailed(true)) })
+    // 2.5 MiB before the failure: more than the client gathers before its first write, so the request is under way.
     let n = 0
     const failing = new Readable({
       read () {
-        if (++n < 5) this.push(Buffer.alloc(64 * 1024))
+        if (++n <= 40) this.push(Buffer.alloc(64 * 1024))
         else this.destroy(new Error('disk on fire'))
       }
     })

@@ -54,13 +54,22 @@ export function multipartBody (callJson: string, parts: readonly FilePart[]): Re
 }
 
 /**
+ * Source chunks the body stream holds while the socket is busy (about 1 MiB of a file stream's 64 KiB chunks), which
+ * the writer then sends as one piece (see `writeBody`). Held one by one, not joined: the stream costs no copy.
+ */
+export const BODY_BUFFERED_CHUNKS = 16
+
+/**
  * form-data is an old-style stream (it starts on `resume()` and only knows `pause()`/`resume()`); this adapts it to
- * a modern Readable with backpressure, started on the first read so nothing is opened before the request is.
+ * a modern Readable with backpressure, started on the first read so nothing is opened before the request is. It
+ * yields Buffers one source chunk at a time (object mode), holding up to {@link BODY_BUFFERED_CHUNKS}.
  */
 function toReadable (form: FormData): Readable {
   let started = false
   let paused = false
   const out = new Readable({
+    objectMode: true,
+    highWaterMark: BODY_BUFFERED_CHUNKS,
     read () {
       if (!started) {
         started = true
@@ -76,7 +85,7 @@ function toReadable (form: FormData): Readable {
     }
   })
   form.on('data', (chunk: Buffer | string) => {
-    if (!out.push(chunk) && !paused) {
+    if (!out.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk) && !paused) {
       paused = true
       form.pause()
     }

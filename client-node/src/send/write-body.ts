@@ -1,5 +1,6 @@
 import type { ClientRequest } from 'node:http'
 import type { Readable } from 'node:stream'
+import { WriteGatherer } from './write-gatherer.js'
 import type { UploadProgressReporter } from './upload-progress.js'
 
 /**
@@ -24,9 +25,10 @@ export async function writeBody (request: ClientRequest, payload: Buffer | Reada
     write(payload)
   } else {
     try {
+      const gather = new WriteGatherer()
       for await (const chunk of payload) {
         if (stop.aborted || request.destroyed) return false
-        if (!write(chunk as Buffer) && !(await drained(request, stop))) return false
+        if (!gather.write(request, chunk as Buffer, payload, progress) && !(await drained(request, stop))) return false
       }
     } catch (err) {
       // Stopping destroys the sources, which ends the iteration with an error that is not a failure.
