@@ -79,7 +79,8 @@ async function holdingServer (release: Promise<void>): Promise<{ port: number, b
         received.push(chunk)
         const raw = Buffer.concat(received)
         if (!raw.subarray(-5).equals(Buffer.from('0\r\n\r\n'))) return
-        const answer = '{"jsonrpc":"2.0","id":1,"result":"stored"}'
+        const id = /"id":(\d+)/.exec(raw.toString('latin1'))?.[1]
+        const answer = `{"jsonrpc":"2.0","id":${id},"result":"stored"}`
         socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${answer.length}\r\nconnection: close\r\n\r\n${answer}`)
         server.close()
         onBody(raw.subarray(raw.indexOf('\r\n\r\n') + 4))
@@ -116,4 +117,28 @@ test('a stream of unknown length is sent in HTTP chunks gathered while the socke
   assert.ok(Math.max(...sizes) > SOURCE_CHUNK, `some chunk gathered several source chunks (largest ${Math.max(...sizes)} bytes)`)
   assert.ok(Math.max(...sizes) <= BODY_GATHER_BYTES + SOURCE_CHUNK, `no chunk beyond the gather size and one source chunk (largest ${Math.max(...sizes)})`)
   assert.ok(sizes.length < SOURCE_BYTES / SOURCE_CHUNK, `${sizes.length} chunks for ${SOURCE_BYTES / SOURCE_CHUNK} source chunks`)
+})
+
+test('a held-back stream of strings, Uint8Arrays and Buffers is gathered byte-exact', async () => {
+  const pieces: Array<string | Uint8Array> = []
+  for (let i = 0; i < 600; i++) {
+    if (i % 3 === 0) pieces.push(`text piece ${i} ✓ `.repeat(200))
+    else if (i % 3 === 1) pieces.push(new Uint8Array(20 * KiB).fill(i % 251))
+    else pieces.push(Buffer.alloc(33 * KiB, i % 253))
+  }
+  const expected = Buffer.concat(pieces.map((p) => typeof p === 'string' ? Buffer.from(p) : p))
+  let onRelease!: () => void
+  const release = new Promise<void>((resolve) => { onRelease = resolve })
+  const { port, body } = await holdingServer(release)
+  const api = createClient<{ files: { store: (file: Readable) => string } }>(`http://127.0.0.1:${port}/rpc`)
+  const call = api.files.store(Readable.from(pieces))
+  await sleep(300)
+  onRelease()
+  assert.equal(await call, 'stored')
+  const { sizes, payload } = dechunk(await body)
+  const fileStart = payload.indexOf('\r\n\r\n', payload.indexOf('name="f0"')) + 4
+  const file = payload.subarray(fileStart, payload.lastIndexOf('\r\n--'))
+  assert.equal(file.length, expected.length)
+  assert.ok(file.equals(expected), 'the bytes arrive as the stream yielded them')
+  assert.ok(sizes.length < pieces.length, `${sizes.length} chunks for ${pieces.length} pieces`)
 })

@@ -28,7 +28,7 @@ export async function writeBody (request: ClientRequest, payload: Buffer | Reada
       const gather = new WriteGatherer()
       for await (const chunk of payload) {
         if (stop.aborted || request.destroyed) return false
-        if (!gather.write(request, chunk as Buffer, payload, progress) && !(await drained(request, stop))) return false
+        if (!gather.write(request, chunk as Uint8Array, payload, progress) && !(await drained(request, stop))) return false
       }
     } catch (err) {
       // Stopping destroys the sources, which ends the iteration with an error that is not a failure.

@@ -27,11 +27,11 @@ export class WriteGatherer {
    * Writes `chunk` and whatever `source` holds behind it (object mode: one chunk per read), up to
    * BODY_GATHER_BYTES; returns what `request.write` returned.
    */
-  write (request: ClientRequest, chunk: Buffer, source: Readable, progress: UploadProgressReporter): boolean {
+  write (request: ClientRequest, chunk: Uint8Array, source: Readable, progress: UploadProgressReporter): boolean {
     const pieces = [chunk]
     let size = chunk.length
     while (size < BODY_GATHER_BYTES) {
-      const next = source.read() as Buffer | null
+      const next = source.read() as Uint8Array | null
       if (next === null) break
       if (size + next.length > BODY_GATHER_BYTES) {
         source.unshift(next)
@@ -43,7 +43,10 @@ export class WriteGatherer {
     if (pieces.length === 1) return request.write(chunk, (err) => { if (err == null) progress.add(size) })
     const joined = this.#take()
     let at = 0
-    for (const piece of pieces) at += piece.copy(joined, at)
+    for (const piece of pieces) {
+      joined.set(piece, at)
+      at += piece.length
+    }
     return request.write(joined.subarray(0, size), (err) => {
       this.#spare = joined
       if (err == null) progress.add(size)
