@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { threadId } from 'node:worker_threads'
 import { WriteStream } from 'fs-capacitor'
+import { DISK_READ_BYTES } from '../disk-read-size.js'
 import { ByteLimit } from '../parse/byte-limit.js'
 
 /**
@@ -46,7 +47,7 @@ export function spoolToDisk (part: Readable, options: {
   })
   part.pipe(limiter).pipe(file)
   return {
-    createReadStream: () => file.createReadStream(),
+    createReadStream: () => file.createReadStream({ highWaterMark: DISK_READ_BYTES }),
     destroy: (err?: Error) => {
       part.unpipe(limiter)
       file.destroy(err)

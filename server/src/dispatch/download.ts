@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { Readable } from 'node:stream'
 import { DOWNLOAD_BRAND, hasBrand } from '@formcall/spec'
+import { DISK_READ_BYTES } from '../disk-read-size.js'
 
 /** Options of {@link download}. */
 export interface DownloadOptions {
@@ -83,7 +84,7 @@ export async function downloadFile (path: string, options: DownloadOptions = {})
   const { size } = await stat(path)
   // At most one byte past the size (`end` is inclusive): enough to tell that the file grew, without reading a file that
   // keeps growing (a log) to its end only to fail.
-  return new Download(() => createReadStream(path, { end: size }), { filename: basename(path), ...options, size })
+  return new Download(() => createReadStream(path, { end: size, highWaterMark: DISK_READ_BYTES }), { filename: basename(path), ...options, size })
 }
 
 /** The value as a Download if a method returned a file (a Download, a Node readable, bytes or a Blob). */

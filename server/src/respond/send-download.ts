@@ -7,6 +7,7 @@ import { WriteStream } from 'fs-capacitor'
 import { DOWNLOAD_HEADER, ErrorCode, formatContentDisposition, RpcError } from '@formcall/spec'
 import type { Download } from '../dispatch/download.js'
 import { toRpcError } from '../dispatch/outcome.js'
+import { DISK_READ_BYTES } from '../disk-read-size.js'
 import { ByteLimit } from '../parse/byte-limit.js'
 
 /**
@@ -142,7 +143,7 @@ async function sendStored (reply: FastifyReply, download: Download, options: { e
     // The source's failure (or its size past the limit) is the method's; the temp file's is the server's.
     return toRpcError(err, { fromMethod: body === undefined || sourceFailed || err instanceof RpcError, expose: options.expose })
   }
-  const reader = file.createReadStream()
+  const reader = file.createReadStream({ highWaterMark: DISK_READ_BYTES })
   // The file is removed once this, its one reader, is done (or at once by the 'close' listener above).
   file.release()
   reply.code(200)

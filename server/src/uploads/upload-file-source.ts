@@ -1,10 +1,8 @@
 import { Readable } from 'node:stream'
 import { ErrorCode, RpcError } from '@formcall/spec'
 import type { FileInfo, FileSource } from '../bind/uploaded-file.js'
+import { DISK_READ_BYTES } from '../disk-read-size.js'
 import type { OpenedUpload } from './open-finished-upload.js'
-
-/** Bytes read from an upload's file at a time: the size a part's bytes cross to a worker in. */
-const READ_SIZE = 256 * 1024
 
 /**
  * The source of a file object bound to a finished upload: its headers are the upload's metadata, its bytes the
@@ -47,7 +45,7 @@ export class UploadFileSource implements FileSource {
       return this.#stream
     }
     // The handle closes with the stream (autoClose), at its end, on error or when destroyed.
-    this.#stream = upload.handle.createReadStream({ start: 0, end: upload.size - 1, highWaterMark: READ_SIZE })
+    this.#stream = upload.handle.createReadStream({ start: 0, end: upload.size - 1, highWaterMark: DISK_READ_BYTES })
     return this.#stream
   }
 
