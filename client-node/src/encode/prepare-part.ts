@@ -1,9 +1,10 @@
-import { createReadStream, ReadStream } from 'node:fs'
+import { ReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
 import type { FoundFile } from '@formcall/spec/client'
 import type { FileValue } from './classify-file-like.js'
+import { readLocalFile } from '../read-local-file.js'
 import { LazyReadable } from './lazy-readable.js'
 import { DEFAULT_FILENAME, filenameOfPath, partFilename } from './part-filename.js'
 import { statLocalFile } from './stat-local-file.js'
@@ -69,7 +70,7 @@ export async function preparePart (found: FoundFile<FileValue>): Promise<FilePar
       const { file } = value
       const stats = await statLocalFile(file, where)
       const size = stats.isFile() && stats.size > 0 ? stats.size : null
-      return named(file.filename, file.type, size, new LazyReadable(() => createReadStream(file.path)))
+      return named(file.filename, file.type, size, new LazyReadable(() => readLocalFile(file.path)))
     }
   }
 }

@@ -1,12 +1,12 @@
-import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
+import { readLocalFile } from '../read-local-file.js'
 
 /** The slice of a file tus-js-client sends as one PATCH body; its Node HTTP stack reads `size` for Content-Length. */
 type SizedStream = Readable & { size: number }
 
 /**
  * A file on disk as tus-js-client reads it (its `FileReader`/`FileSource` seam): each PATCH gets a fresh read stream
- * over exactly its byte range, so nothing but the stream's 64 KiB read buffer is held whatever the chunk size.
+ * over exactly its byte range, so nothing but the stream's read buffer (1 MiB) is held whatever the chunk size.
  *
  * tus-js-client's own source for an `fs.ReadStream` does the same, but leaves the slice of a PATCH that failed
  * piped into a dead request, its descriptor open; here the previous slice is destroyed when the next is taken, and
@@ -36,7 +36,7 @@ export class DiskFileSource {
     for (const previous of this.#open) previous.destroy()
     const last = Math.min(end, this.size)
     // `end` of createReadStream is inclusive (and cannot express an empty range).
-    const stream = (last > start ? createReadStream(this.#path, { start, end: last - 1 }) : Readable.from([])) as SizedStream
+    const stream = (last > start ? readLocalFile(this.#path, { start, end: last - 1 }) : Readable.from([])) as SizedStream
     stream.size = Math.max(0, last - start)
     this.#open.add(stream)
     stream.once('close', () => this.#open.delete(stream))
