@@ -6,7 +6,7 @@ type SizedStream = Readable & { size: number }
 
 /**
  * A file on disk as tus-js-client reads it (its `FileReader`/`FileSource` seam): each PATCH gets a fresh read stream
- * over exactly its byte range, so nothing but the stream's read buffer (1 MiB) is held whatever the chunk size.
+ * over exactly its byte range, so nothing but the stream's read buffer (256 KiB) is held whatever the chunk size.
  *
  * tus-js-client's own source for an `fs.ReadStream` does the same, but leaves the slice of a PATCH that failed
  * piped into a dead request, its descriptor open; here the previous slice is destroyed when the next is taken, and
