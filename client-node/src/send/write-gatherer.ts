@@ -9,7 +9,7 @@ import type { UploadProgressReporter } from './upload-progress.js'
  * yields it (64 KiB at a time from a file stream), the server's HTTP parser splits nearly every socket read at a
  * chunk boundary and its multipart parser sees twice the pieces: 1 GiB streamed to a formcall server cost the server
  * 0.65–0.97 s of CPU against 0.48–0.65 s for the same bytes with a Content-Length. Node 20's `cork()` does not join
- * chunked writes (Node 22 and later do), so the writer joins them itself.
+ * chunked writes (Node 24's does), so the writer joins them itself.
  */
 export const BODY_GATHER_BYTES = 1024 * 1024
 
