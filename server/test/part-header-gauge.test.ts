@@ -92,6 +92,35 @@ describe('the part header gauge measures each part\'s header block as busboy del
   }
 })
 
+describe('the gauge tells whether the first part is a plain form-data text part, which busboy may read as a field', () => {
+  const rows: Array<{ what: string, block: string, plain: boolean }> = [
+    { what: 'a name only, as forms and clients send the json part', block: 'Content-Disposition: form-data; name="json"\r\n', plain: true },
+    { what: 'a lower-case header with a text/plain type', block: 'content-disposition:form-data; name="json"\r\ncontent-type: text/plain\r\n', plain: true },
+    { what: 'a declared charset (busboy would decode in it; the call is UTF-8 whatever it says)', block: 'Content-Disposition: form-data; name="json"\r\nContent-Type: text/plain; charset=iso-8859-1\r\n', plain: false },
+    { what: 'a charset in any case', block: 'Content-Disposition: form-data; name="json"\r\nContent-Type: text/plain; CHARSET=utf-16le\r\n', plain: false },
+    { what: 'no Content-Disposition (busboy skips the part)', block: 'Content-Type: text/plain\r\n', plain: false },
+    { what: 'another disposition (busboy skips the part)', block: 'Content-Disposition: attachment; name="json"\r\n', plain: false },
+    { what: 'a bare line feed in the name (busboy skips the part)', block: 'Content-Disposition: form-data; name="js\non"\r\n', plain: false }
+  ]
+  for (const row of rows) {
+    it(`${row.what}: ${row.plain ? 'plain' : 'not plain'}`, () => {
+      const body = Buffer.from(part(row.block, '{"method":"echo"}') + close, 'latin1')
+      const gauge = new PartHeaderGauge(BOUNDARY, 1000)
+      gauge.write(body)
+      assert.equal(gauge.firstPartPlain, row.plain)
+      assert.equal(gauge.pastFirstPart, true)
+    })
+  }
+  it('a first header block split across chunks is not known to be plain, so the part stays a stream', () => {
+    const body = Buffer.from(json + close, 'latin1')
+    const gauge = new PartHeaderGauge(BOUNDARY, 1000)
+    gauge.write(body.subarray(0, 30))
+    assert.equal(gauge.pastFirstPart, false)
+    gauge.write(body.subarray(30))
+    assert.equal(gauge.firstPartPlain, false)
+  })
+})
+
 describe('boundaryOf reads the boundary parameter as busboy does', () => {
   const cases: Array<[string | undefined, string | undefined]> = [
     ['multipart/form-data; boundary=abc', 'abc'],

@@ -33,6 +33,7 @@ export class PartHeaderGauge {
   #parts = 0
   #completed = 0
   #exceeded: number | undefined
+  #firstPartPlain = false
 
   /** Measures a body whose Content-Type names `boundary`, with at most `max` bytes of headers per part. */
   constructor (boundary: string, max: number) {
@@ -49,6 +50,16 @@ export class PartHeaderGauge {
    * or delimiter still to come could take back.
    */
   get exceeded (): number | undefined { return this.#exceeded }
+
+  /**
+   * Whether the first part's header block is known to be a plain form-data one: seen whole in one chunk, with a
+   * `Content-Disposition: form-data`, no `charset` parameter and no bare CR or LF. busboy reports such a part, and
+   * decodes it as UTF-8 when it reads it as a text field.
+   */
+  get firstPartPlain (): boolean { return this.#firstPartPlain }
+
+  /** Whether the body is past the first part's content (a second part began, or the body closed). */
+  get pastFirstPart (): boolean { return this.#parts >= 2 || (this.#parts === 1 && this.#state === 'closed') }
 
   /** Measures the next chunk of the body. */
   write (chunk: Buffer): void {
@@ -96,6 +107,9 @@ export class PartHeaderGauge {
           this.#dashes = 0
           this.#tail = EMPTY
         } else if (headerEnd !== undefined) {
+          if (this.#parts === 1 && this.#headerBytes === this.#dashes && headerEnd > at) {
+            this.#firstPartPlain = isPlainFormDataBlock(chunk.toString('latin1', at, headerEnd))
+          }
           this.#measured(this.#headerBytes + headerEnd - at, true)
           at = headerEnd + CRLFCRLF.length
           this.#state = 'content'
@@ -159,6 +173,15 @@ export function boundaryOf (contentType: string | undefined): string | undefined
   const boundary = match[1] === undefined ? (match[2] as string).trim() : match[1].replace(/\\(.)/g, '$1')
   return boundary === '' ? undefined : boundary
 }
+
+/** A header block busboy reads as a form-data part without a charset of its own (see `firstPartPlain`). */
+function isPlainFormDataBlock (block: string): boolean {
+  return PLAIN_DISPOSITION.test(block) && !CHARSET.test(block) && !BARE_LINE_BREAK.test(block)
+}
+
+const PLAIN_DISPOSITION = /(?:^|\r\n)content-disposition[ \t]*:[ \t]*form-data\b/i
+const CHARSET = /charset/i
+const BARE_LINE_BREAK = /\r(?!\n)|(?<!\r)\n/
 
 const EMPTY = Buffer.alloc(0)
 const CRLFCRLF = Buffer.from('\r\n\r\n')
