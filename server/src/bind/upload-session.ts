@@ -8,6 +8,9 @@ import { declaredTypeRefusal, FileGate, paramLimitError, type ParamRule } from '
 import { spoolToDisk, type Spool } from './spool-to-disk.js'
 import { UploadedFile, UploadedFiles, type FileInfo } from './uploaded-file.js'
 
+/** What {@link UploadSession.bind} resolves with when nothing is left to wait for. */
+const ARRIVED = Promise.resolve()
+
 /**
  * The files of one multipart request: routes each arriving part to the file object its placeholder became, keeps
  * the parser moving when the method reads out of order (by spooling the part in the way), drains parts nobody reads,
@@ -91,12 +94,13 @@ export class UploadSession implements SlotOwner {
    * has arrived (or the body ended or failed), so the first file's `filename` and `type` are known when the method
    * starts; in a well-formed body that part follows at once.
    */
-  async bind (): Promise<void> {
+  bind (): Promise<void> {
     this.#bound = true
     for (const { part, info } of this.#pending.splice(0)) this.onPart(part, info)
     if (this.#ended) this.onEnd()
-    if (this.#sawPart || this.#ended || this.#failure !== undefined) return
-    await new Promise<void>((resolve) => { this.#firstArrival = resolve })
+    if (this.#sawPart || this.#ended || this.#failure !== undefined) return ARRIVED
+    // Not an async function: that and its await would be two promises more on every multipart call's way.
+    return new Promise<void>((resolve) => { this.#firstArrival = resolve })
   }
 
   /**

@@ -59,8 +59,8 @@ export interface Executor {
    */
   assertMethod (method: string): MethodShape | undefined
   /**
-   * Runs the method and resolves with its {@link Outcome}, classified where it returned; may instead reject with what
-   * the method threw (the dispatch step turns that into the error outcome).
+   * Runs the method and resolves with its {@link Outcome}, classified where it returned; may instead reject with, or
+   * throw, what the method threw (the dispatch step turns either into the error outcome).
    */
   run (execution: Execution): Promise<Outcome>
   /**

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import { errorInfo, httpStatusOf, type RpcError, type StatusRule } from '@formcall/spec'
 import { discardOutcome, type Outcome } from '../dispatch/outcome.js'
+import type { Download } from '../dispatch/download.js'
 import { sendDownload } from './send-download.js'
 import { serializeError, serializeSuccess } from './envelope.js'
 import type { ResponseId } from '../parse/raw-id.js'
@@ -43,13 +44,14 @@ function withStatus (reply: FastifyReply, status: number): FastifyReply {
 
 /**
  * Sends a call's outcome: a JSON envelope, a streamed download (PROTOCOL.md section 7), or nothing for a
- * notification.
+ * notification. Returns a promise only for a download (settling once it is sent or failed): an envelope is sent at
+ * once, and a small call pays for no promise it does not need.
  */
-export async function sendOutcome (reply: FastifyReply, id: ResponseId, outcome: Outcome, options: {
+export function sendOutcome (reply: FastifyReply, id: ResponseId, outcome: Outcome, options: {
   notification: boolean
   expose: boolean
   rule: StatusRule
-}): Promise<FastifyReply> {
+}): FastifyReply | Promise<FastifyReply> {
   if (options.notification) {
     discardOutcome(outcome)
     return sendNotificationAnswer(reply, outcome.kind === 'error' ? outcome.error : undefined)
@@ -59,9 +61,12 @@ export async function sendOutcome (reply: FastifyReply, id: ResponseId, outcome:
     case 'json':
       if (isNavigation(reply.request.headers)) return sendNavigationResult(reply, outcome.json)
       return reply.code(200).type('application/json; charset=utf-8').send(serializeSuccess(id, outcome.json))
-    case 'download': {
-      const failure = await sendDownload(reply, outcome.download, { expose: options.expose })
-      return failure === undefined ? reply : sendError(reply, id, failure, options.rule)
-    }
+    case 'download': return sendDownloadOutcome(reply, id, outcome.download, options)
   }
+}
+
+async function sendDownloadOutcome (reply: FastifyReply, id: ResponseId, download: Download,
+  options: { expose: boolean, rule: StatusRule }): Promise<FastifyReply> {
+  const failure = await sendDownload(reply, download, { expose: options.expose })
+  return failure === undefined ? reply : sendError(reply, id, failure, options.rule)
 }

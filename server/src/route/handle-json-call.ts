@@ -46,7 +46,8 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
     ? callIdLiteral(text)
     : (batchLiterals ??= batchIdLiterals(text))[index]
 
-  const runOne = async (item: unknown, index?: number): Promise<{ id: ResponseId, notification: boolean, outcome: Outcome, rule: StatusRule }> => {
+  // Not async: a single call awaits its run directly, one promise fewer on every small call's way.
+  const runOne = (item: unknown, index?: number): { id: ResponseId, notification: boolean, outcome: Outcome | Promise<Outcome>, rule: StatusRule } => {
     const { id, rule } = answerTermsOf(item, literalOf(index))
     let call
     try {
@@ -55,7 +56,7 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
     } catch (err) {
       return { id, rule, notification: false, outcome: { kind: 'error', error: err as RpcError } }
     }
-    const outcome = await runCall({
+    const outcome = runCall({
       call,
       request,
       abort,
@@ -70,8 +71,8 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   }
 
   if (!Array.isArray(value)) {
-    const { id, notification, outcome, rule } = await runOne(value)
-    return await sendOutcome(reply, id, outcome, { notification, expose: settings.exposeErrors, rule })
+    const { id, notification, outcome, rule } = runOne(value)
+    return sendOutcome(reply, id, await outcome, { notification, expose: settings.exposeErrors, rule })
   }
   if (!options.allowBatch) {
     return sendError(reply, null, new RpcError(ErrorCode.INVALID_REQUEST, 'batches are accepted only as an application/json body'))
@@ -82,7 +83,10 @@ export async function handleJsonCall (request: FastifyRequest, reply: FastifyRep
   if (value.length > settings.limits.batchSize) {
     return sendError(reply, null, limitError('batchSize', settings.limits.batchSize, `a batch of ${value.length} calls`))
   }
-  const answers = await Promise.all(value.map(async (item, index) => await runOne(item, index)))
+  const answers = await Promise.all(value.map(async (item, index) => {
+    const answer = runOne(item, index)
+    return { ...answer, outcome: await answer.outcome }
+  }))
   const body: string[] = []
   for (const { id, notification, outcome } of answers) {
     if (notification) {

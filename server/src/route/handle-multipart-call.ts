@@ -10,27 +10,23 @@ import { lingerAfterAnswer } from '../respond/lingering-close.js'
 import { MultipartCall, type CallResponder } from './multipart-call.js'
 
 /**
- * Answers a multipart call on Fastify: a {@link MultipartCall} over the request's body, answering through the reply.
- * Resolves once the exchange is over (the answer sent, or the connection gone).
+ * Answers a multipart call on Fastify: a {@link MultipartCall} over the request's body, answering through the reply
+ * once the call is done. Returns at once: the call's lifetime ends with the reply's `close`.
  */
-export async function handleMultipartCall (request: FastifyRequest, reply: FastifyReply, options: {
+export function handleMultipartCall (request: FastifyRequest, reply: FastifyReply, options: {
   executor: Executor
   settings: ResolvedOptions
   uploads?: UploadBindings | undefined
   /** Answers `rpc.discover`, when discovery is on. */
   discover?: (() => Promise<string>) | undefined
-}): Promise<FastifyReply> {
+}): void {
   const { settings } = options
   const responder = new ReplyResponder(request, reply, settings.exposeErrors)
   const call = new MultipartCall({ body: request.raw, request, settings, executor: options.executor, uploads: options.uploads, discover: options.discover, responder })
-  await new Promise<void>((resolve) => {
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) call.clientGone()
-      call.over()
-      resolve()
-    })
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) call.clientGone()
+    call.over()
   })
-  return reply
 }
 
 /**
@@ -65,7 +61,7 @@ class ReplyResponder implements CallResponder {
     // Written out, not `{ ...options, expose }`: V8 gave every such spread-and-add a hidden class of its own, in old
     // space, one per call (seen with --log-maps); with it each small multipart call's objects outlived the young
     // generation and the server spent a quarter of its time collecting them.
-    sendOutcome(this.#reply, id, outcome, { notification: options.notification, rule: options.rule, expose: this.#expose })
-      .catch((err: unknown) => this.#request.log.error(err, 'sending a formcall response failed'))
+    const sent = sendOutcome(this.#reply, id, outcome, { notification: options.notification, rule: options.rule, expose: this.#expose })
+    if (sent instanceof Promise) sent.catch((err: unknown) => this.#request.log.error(err, 'sending a formcall response failed'))
   }
 }
