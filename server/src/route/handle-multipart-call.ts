@@ -8,6 +8,7 @@ import type { ResponseId } from '../parse/raw-id.js'
 import { sendError, sendNotificationAnswer, sendOutcome } from '../respond/send-outcome.js'
 import { lingerAfterAnswer } from '../respond/lingering-close.js'
 import { MultipartCall, type CallResponder } from './multipart-call.js'
+import type { CallClocks } from './deadline-board.js'
 
 /**
  * Answers a multipart call on Fastify: a {@link MultipartCall} over the request's body, answering through the reply
@@ -19,10 +20,11 @@ export function handleMultipartCall (request: FastifyRequest, reply: FastifyRepl
   uploads?: UploadBindings | undefined
   /** Answers `rpc.discover`, when discovery is on. */
   discover?: (() => Promise<string>) | undefined
+  clocks: CallClocks
 }): void {
   const { settings } = options
   const responder = new ReplyResponder(request, reply, settings.exposeErrors)
-  const call = new MultipartCall({ body: request.raw, request, settings, executor: options.executor, uploads: options.uploads, discover: options.discover, responder })
+  const call = new MultipartCall({ body: request.raw, request, settings, executor: options.executor, uploads: options.uploads, discover: options.discover, responder, clocks: options.clocks })
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) call.clientGone()
     call.over()

@@ -13,6 +13,7 @@ import { toRpcError, type Outcome } from '../dispatch/outcome.js'
 import { CallAbort } from '../dispatch/call-abort.js'
 import type { Executor } from '../dispatch/executor.js'
 import { UploadWatchdog } from './upload-watchdog.js'
+import type { CallClocks, Deadline } from './deadline-board.js'
 
 /** How a multipart call answers: the HTTP side, kept out of the call's lifetime. */
 export interface CallResponder {
@@ -53,7 +54,7 @@ export class MultipartCall {
   readonly #parse: MultipartParse
   readonly #uploadComplete: Promise<void>
   #uploadEnded!: () => void
-  #callDeadline: NodeJS.Timeout | undefined
+  readonly #callDeadline: Deadline
   #call: ParsedCall | undefined
   #id: ResponseId = null
   #rule: StatusRule = 'status'
@@ -69,6 +70,8 @@ export class MultipartCall {
     /** Answers `rpc.discover`, when discovery is on. */
     discover?: (() => Promise<string>) | undefined
     responder: CallResponder
+    /** The server's timers: the `json` part's deadline, the upload's pace. */
+    clocks: CallClocks
   }) {
     const { settings, body } = input
     this.#settings = settings
@@ -88,19 +91,15 @@ export class MultipartCall {
         this.#respond()
       }
     })
-    this.#watchdog = new UploadWatchdog({ window: settings.idleUploadTimeout, minRate: settings.minUploadRate },
-      (err) => this.#session.fail(err))
+    this.#watchdog = new UploadWatchdog(input.clocks.uploadWindow, settings.minUploadRate, (err) => this.#session.fail(err))
     body.on('data', (chunk: Buffer) => this.#watchdog.count(chunk.length))
     // The call's JSON is bounded in time as a JSON body is: a client trickling the `json` part holds a connection but
     // no method yet.
-    if (settings.bodyTimeout > 0) {
-      this.#callDeadline = setTimeout(() => this.#session.fail(new RpcError(ErrorCode.UPLOAD_STALLED,
-        `the "json" part did not arrive whole within ${settings.bodyTimeout} ms (bodyTimeout); send the request again`)),
-      settings.bodyTimeout)
-    }
+    this.#callDeadline = input.clocks.body.add(() => this.#session.fail(new RpcError(ErrorCode.UPLOAD_STALLED,
+      `the "json" part did not arrive whole within ${settings.bodyTimeout} ms (bodyTimeout); send the request again`)))
     this.#parse = parseMultipart(body, body.headers, settings.limits, {
       onCall: (text) => {
-        clearTimeout(this.#callDeadline)
+        this.#callDeadline.cancel()
         const fail = (err: unknown): void => this.#session.fail(toRpcError(err, { fromMethod: false, expose: settings.exposeErrors }))
         try {
           this.#start(text)?.catch(fail)
@@ -128,7 +127,7 @@ export class MultipartCall {
 
   /** The exchange is over (answered, or the connection gone): timers stop and spool files go. */
   over (): void {
-    clearTimeout(this.#callDeadline)
+    this.#callDeadline.cancel()
     this.#watchdog.stop()
     this.#session.cleanup()
   }
@@ -136,7 +135,7 @@ export class MultipartCall {
   /** The body ended or failed: the method's time may start, and the body's own timers stop. */
   #bodyDone (): void {
     this.#uploadEnded()
-    clearTimeout(this.#callDeadline)
+    this.#callDeadline.cancel()
     this.#watchdog.stop()
   }
 
