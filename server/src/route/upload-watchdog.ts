@@ -4,8 +4,8 @@ import type { Deadline, DeadlineBoard } from './deadline-board.js'
 /**
  * Fails an upload that stalls or trickles: in each window (the duration of `windows`, a board shared by every upload;
  * 0 turns the watchdog off) the client must send at least `minRate` bytes per second on average (and at least one
- * byte). A client trickling a few bytes per window would
- * otherwise hold its socket, and in worker mode an upload lane, for as long as it likes.
+ * byte). A client trickling a few bytes per window would otherwise hold its socket, and in worker mode an upload lane,
+ * for as long as it likes.
  *
  * Time the server itself makes the upload wait is not counted: while the call waits for a worker (an upload lane or
  * the pool's queue) its socket is not read, so {@link pause} stops the clock and {@link resume} starts a fresh window.
