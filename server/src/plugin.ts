@@ -8,6 +8,7 @@ import { WorkerExecutor, type WorkerPoolOptions } from './dispatch/worker/worker
 import { loadMethods } from './load-methods.js'
 import type { Executor } from './dispatch/executor.js'
 import { limitError } from './parse/multipart-errors.js'
+import { PartHeaderMeter } from './parse/part-header-meter.js'
 import { handleJsonCall } from './route/handle-json-call.js'
 import { handleMultipartCall } from './route/handle-multipart-call.js'
 import { DeadlineBoard, type CallClocks } from './route/deadline-board.js'
@@ -27,6 +28,8 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<FormcallOptions> = async (fastify, options) => {
+  // Multipart part headers are measured inside busboy's parser: another busboy stops the start, not every upload.
+  PartHeaderMeter.assertSupported()
   const settings = resolveOptions(options)
   // First, so an unsafe spool directory stops the start before any worker runs; the multipart handler spools into
   // settings.tmpDir.

@@ -7,7 +7,7 @@ import type { FileInfo } from './part-info.js'
 import { ByteLimit } from './byte-limit.js'
 import { limitError, mapMultipartError } from './multipart-errors.js'
 import { PART_HIGH_WATER_MARK } from './part-buffer.js'
-import { PartHeaderGauge, boundaryOf } from './part-header-gauge.js'
+import { PartHeaderMeter } from './part-header-meter.js'
 
 /** What the multipart parser reports, in body order. */
 export interface MultipartHandlers {
@@ -61,7 +61,7 @@ export function parseMultipart (
 
   const fail = (err: unknown): void => {
     if (done) return
-    if (callField === 'reading' && gauge.pastFirstPart) {
+    if (callField === 'reading' && meter?.pastFirstPart === true) {
       if (held === undefined) setImmediate(releaseHeld)
       held ??= err
       stop()
@@ -75,20 +75,17 @@ export function parseMultipart (
     callField = 'reported'
     if (held !== undefined) fail(held)
   }
-  // busboy cuts a part's headers past its headerSize silently, so they are measured on the way in (see
-  // PartHeaderGauge): the gauge sees each chunk before busboy does, and the limit is enforced after busboy parsed it,
-  // so that a part busboy reported in between has flushed the `json` part and the failure carries the call's id.
-  const boundary = boundaryOf(headers['content-type'])
-  const gauge = new PartHeaderGauge(boundary ?? '', limits.partHeaderSize)
+  // busboy cuts a part's headers past its headerSize silently, so they are measured as busboy reads them (see
+  // PartHeaderMeter), and the limit is enforced after each chunk busboy parsed, so that a part busboy reported in
+  // between has flushed the `json` part and the failure carries the call's id.
+  let meter: PartHeaderMeter | undefined
   const enforce = (): void => {
-    const part = gauge.exceeded
+    const part = meter?.exceeded
     if (part !== undefined) fail(limitError('partHeaderSize', limits.partHeaderSize, `the headers of part ${part}`))
   }
-  // The body is fed to busboy by hand rather than piped: one listener instead of pipe's seven per request, and the
-  // gauge sees each chunk in the same turn.
+  // The body is fed to busboy by hand rather than piped: one listener instead of pipe's seven per request.
   const feed = (chunk: Buffer): void => {
     try {
-      gauge.write(chunk)
       if (busboy?.write(chunk) === false) req.pause()
       enforce()
     } catch (err) {
@@ -116,7 +113,7 @@ export function parseMultipart (
       isPartAFile: (_name: string | undefined, _type: string | undefined, filename: string | undefined) => {
         if (!firstPart) return true
         firstPart = false
-        if (filename !== undefined || !gauge.firstPartPlain) return true
+        if (filename !== undefined || meter?.firstPartPlain !== true) return true
         callField = 'reading'
         return false
       },
@@ -129,18 +126,14 @@ export function parseMultipart (
         // Only the `json` part is ever a field; busboy marks it truncated past this.
         fieldSize: limits.callSize,
         parts: limits.parts,
-        // Never reached by headers that pass partHeaderSize, which is counted the way busboy counts (see above).
-        headerSize: limits.partHeaderSize,
+        // Just above partHeaderSize, which is measured inside busboy's header parser (see above).
+        headerSize: PartHeaderMeter.busboyHeaderSize(limits.partHeaderSize),
         fieldNameSize: 1024
       }
     })
+    meter = new PartHeaderMeter(busboy, limits.partHeaderSize)
   } catch (err) {
     queueMicrotask(() => fail(err))
-    return { stop () {} }
-  }
-  if (boundary === undefined) {
-    // busboy found a boundary where boundaryOf did not (an RFC 2231 `boundary*=`): its parts could not be measured.
-    queueMicrotask(() => fail(UNREADABLE_BOUNDARY()))
     return { stop () {} }
   }
 
@@ -155,18 +148,12 @@ export function parseMultipart (
   }
 
   let partCount = 0
-  /** Whether busboy's latest part may be read: its headers measured whole, and a name. Fails the body if not. */
+  /** Whether busboy's latest part may be read: its headers within the limit, and a name. Fails the body if not. */
   const admitted = (name: string | undefined): name is string => {
-    // The gauge numbers every part, busboy only those it reports: a number no higher than this part's is this part
-    // or an earlier one, and this part must not reach the method with its headers cut. (A later one fails the
-    // request once busboy has parsed this chunk, in `enforce`.)
-    if (gauge.exceeded !== undefined && gauge.exceeded <= partCount) {
+    // The meter measured this part's block before busboy reported it: a part must not reach the method with its
+    // headers cut (nor one after such a part, in the same chunk).
+    if (meter?.exceeded !== undefined) {
       enforce()
-      return false
-    }
-    if (gauge.completed < partCount) {
-      // busboy found a part the gauge did not: the two read the boundary differently, and the headers go unmeasured.
-      fail(UNREADABLE_BOUNDARY())
       return false
     }
     if (typeof name !== 'string' || name === '') {
@@ -260,9 +247,6 @@ export function parseMultipart (
   req.on('end', ended)
   return { stop }
 }
-
-const UNREADABLE_BOUNDARY = (): RpcError => new RpcError(ErrorCode.INVALID_REQUEST,
-  'the multipart boundary parameter is written in a form the server does not read; send boundary=<token> or boundary="<text>"')
 
 /**
  * Reads the `json` part whole and hands its text to `onText` once. Returns a flush: busboy pushes a part's bytes as
