@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream'
 
 /**
- * Bytes a {@link CreditSender} gathers into one message, so a message (copy + transfer + message event on the other
- * side + ack share) serves 4–16 parser chunks of 16–64 KiB instead of one. Measured through a MessageChannel into a
- * worker: 256 KiB halves the receiving thread's CPU per GiB; 512 KiB and 1 MiB gain under 10% more with 16 KiB chunks
- * and nothing measurable with 64 KiB, for 2–4 times the memory per stream (the window is a few batches).
+ * Bytes a {@link CreditSender} gathers into one message at most, so a message (transfer, a wake-up and a message event
+ * on the other side, an ack's share) serves many parser chunks of 16–64 KiB instead of one. Measured with 1 GiB
+ * uploads to a worker-mode server: against 256 KiB, 1 MiB took the server's CPU from 173–259 to 128–183 ticks per
+ * GiB, most of it on the main thread, which posts the messages; 2 MiB gained nothing more.
  */
-export const BATCH_BYTES = 256 * 1024
+export const BATCH_BYTES = 1024 * 1024
 /**
  * Credit the sender may have unacknowledged before it pauses its source: a few batches, so the reader always has the
  * next batch queued while it reads one.
@@ -21,14 +21,13 @@ export const CREDIT_WINDOW_BYTES = 4 * BATCH_BYTES
 export const ACK_BYTES = CREDIT_WINDOW_BYTES / 2
 /**
  * The least credit a message costs, whatever its size: a trickle of tiny messages to a reader that does not read is
- * bounded in messages (CREDIT_WINDOW_BYTES / MESSAGE_COST), not only in bytes.
+ * bounded in messages (CREDIT_WINDOW_BYTES / MESSAGE_COST, 256), not only in bytes.
  */
-export const MESSAGE_COST = 4 * 1024
+export const MESSAGE_COST = CREDIT_WINDOW_BYTES / 256
 
 /**
- * The credit a posted chunk costs, computed alike by sender and receiver: the memory it holds (its whole ArrayBuffer,
- * which a partly filled batch may exceed its bytes by), at least {@link MESSAGE_COST}. The number `ack(n)` carries is
- * a sum of these.
+ * The credit a posted chunk costs, computed alike by sender and receiver: the memory it holds (its whole ArrayBuffer),
+ * at least {@link MESSAGE_COST}. The number `ack(n)` carries is a sum of these.
  */
 export function creditCost (chunk: Uint8Array): number {
   return Math.max(chunk.buffer.byteLength, MESSAGE_COST)
@@ -45,9 +44,10 @@ export interface CreditPost {
 /**
  * Sends a readable's bytes across a MessagePort with credit-based flow control.
  *
- * Chunks are copied into batches of up to BATCH_BYTES; a batch is posted when full, when the source ends or the
- * sender pauses it, and otherwise at the end of the event-loop turn (setImmediate), so bytes never wait in the sender
- * for more bytes. A chunk larger than a batch is posted alone, as its own copy. The source is paused while the credit
+ * The chunks of a turn are gathered (by reference, as any reader that buffers holds them) and copied once, into a
+ * message of exactly their size, when they reach BATCH_BYTES, when the source ends or the sender pauses it, and
+ * otherwise at the end of the event-loop turn (setImmediate), so bytes never wait in the sender for more bytes. A
+ * chunk larger than a batch is posted alone, as its own copy. The source is paused while the credit
  * of unacknowledged messages plus the pending batch reaches CREDIT_WINDOW_BYTES, so a slow reader on the other side
  * slows the source (and, for uploads, the client's socket) instead of filling memory: unacknowledged bytes stay under
  * CREDIT_WINDOW_BYTES + one chunk (a batch, for chunks no larger).
@@ -65,14 +65,9 @@ export interface CreditPost {
 export class CreditSender {
   readonly #source: Readable
   readonly #post: CreditPost
-  /**
-   * The only chunk of the turn so far, as its own exact copy: a turn that brings one chunk posts it without copying
-   * it twice. A second chunk in the same turn starts a batch with both.
-   */
-  #single: Uint8Array | undefined
-  /** The batch being filled; kept for the next batch when a small one is posted as an exact copy. */
-  #batch: Buffer | undefined
-  #fill = 0
+  /** The chunks gathered for the next message, and their bytes. */
+  #pending: Uint8Array[] = []
+  #pendingBytes = 0
   /** The end-of-turn flush, scheduled when the turn's first bytes came. */
   #turn: NodeJS.Immediate | undefined
   /** Credit of posted, unacknowledged messages. */
@@ -103,7 +98,7 @@ export class CreditSender {
   /** The other side handed on messages worth `n` credit (see {@link creditCost}). */
   ack (n: number): void {
     this.#inFlight -= n
-    if (this.#paused && !this.#finished && !this.#cancelled && this.#inFlight + this.#pending() < CREDIT_WINDOW_BYTES) {
+    if (this.#paused && !this.#finished && !this.#cancelled && this.#inFlight + this.#pendingBytes < CREDIT_WINDOW_BYTES) {
       this.#paused = false
       this.#source.resume()
     }
@@ -125,25 +120,20 @@ export class CreditSender {
     }
     const size = chunk.byteLength
     if (size === 0) return
-    if (size > BATCH_BYTES) {
+    // A message holds at most a batch, or one larger chunk alone.
+    if (this.#pendingBytes + size > BATCH_BYTES) this.#flush()
+    this.#pending.push(chunk)
+    this.#pendingBytes += size
+    if (this.#pendingBytes >= BATCH_BYTES) {
       this.#flush()
-      this.#send(copyOf(chunk))
     } else if (this.#turn === undefined) {
-      // The turn's first bytes (nothing is pending between turns).
-      this.#single = copyOf(chunk)
+      // The turn's first bytes to wait: they are posted at its end at the latest.
       this.#turn = setImmediate(() => {
         this.#turn = undefined
         this.#flush()
       })
-    } else {
-      const single = this.#single
-      if (single !== undefined) {
-        this.#single = undefined
-        this.#append(single)
-      }
-      this.#append(chunk)
     }
-    if (this.#inFlight + this.#pending() >= CREDIT_WINDOW_BYTES) {
+    if (this.#inFlight + this.#pendingBytes >= CREDIT_WINDOW_BYTES) {
       this.#paused = true
       this.#source.pause()
       // No more bytes come until an ack: the pending ones need not wait for the turn's end.
@@ -151,47 +141,20 @@ export class CreditSender {
     }
   }
 
-  /** Copies `chunk` (at most BATCH_BYTES) into batches, posting each that fills. */
-  #append (chunk: Uint8Array): void {
-    const size = chunk.byteLength
-    for (let offset = 0; offset < size;) {
-      const batch = this.#batch ??= Buffer.allocUnsafeSlow(BATCH_BYTES)
-      const n = Math.min(size - offset, BATCH_BYTES - this.#fill)
-      batch.set(n === size ? chunk : chunk.subarray(offset, offset + n), this.#fill)
-      this.#fill += n
-      offset += n
-      if (this.#fill === BATCH_BYTES) this.#flush()
-    }
-  }
-
-  #pending (): number {
-    return this.#single?.byteLength ?? this.#fill
-  }
-
-  /** Posts the pending bytes, if any. */
+  /** Posts the pending bytes, if any, as one copy of exactly their size (transferred: no memory beyond them travels). */
   #flush (): void {
-    const single = this.#single
-    if (single !== undefined) {
-      this.#single = undefined
-      this.#send(single)
-      return
+    const size = this.#pendingBytes
+    if (size === 0) return
+    const pending = this.#pending
+    this.#pending = []
+    this.#pendingBytes = 0
+    const message = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size)
+    let at = 0
+    for (const chunk of pending) {
+      message.set(chunk, at)
+      at += chunk.byteLength
     }
-    const fill = this.#fill
-    const batch = this.#batch
-    if (fill === 0 || batch === undefined) return
-    this.#fill = 0
-    let chunk: Uint8Array
-    if (fill > BATCH_BYTES / 2) {
-      // Transferred whole: the next batch gets a new buffer. Its unused tail was never written (allocUnsafeSlow):
-      // zeroed, so no stale memory of this process reaches the other side through `chunk.buffer`.
-      if (fill < BATCH_BYTES) batch.fill(0, fill)
-      chunk = new Uint8Array(batch.buffer, 0, fill)
-      this.#batch = undefined
-    } else {
-      // A small batch travels as an exact copy (its credit stays its size); the batch buffer is reused.
-      chunk = copyOf(batch.subarray(0, fill))
-    }
-    this.#send(chunk)
+    this.#send(message)
   }
 
   #send (chunk: Uint8Array): void {
@@ -208,9 +171,8 @@ export class CreditSender {
 
   #drop (): void {
     this.#endTurn()
-    this.#single = undefined
-    this.#fill = 0
-    this.#batch = undefined
+    this.#pending = []
+    this.#pendingBytes = 0
   }
 
   #fail (err: Error): void {
@@ -228,13 +190,6 @@ function asBytes (data: unknown): Uint8Array | undefined {
   if (typeof data === 'string') return Buffer.from(data)
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   return undefined
-}
-
-/** `chunk`'s bytes in an ArrayBuffer of their own, exactly their size (not zero-filled first). */
-function copyOf (chunk: Uint8Array): Uint8Array {
-  const copy = new Uint8Array(Buffer.allocUnsafeSlow(chunk.byteLength).buffer, 0, chunk.byteLength)
-  copy.set(chunk)
-  return copy
 }
 
 /**
