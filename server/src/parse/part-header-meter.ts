@@ -49,13 +49,13 @@ export class PartHeaderMeter {
     const finish = parser._finish
     const reset = parser.reset
     parser._finish = function (this: HeaderParserInternals) {
-      meter.#ended(this.buffer)
+      meter.#blockEnded(this.buffer, true)
       finish.call(this)
     }
     parser.reset = function (this: HeaderParserInternals) {
       // Called after every delimiter: a block still being read there is cut (busboy drops the part unreported).
       meter.#delimiters++
-      if (this.buffer !== '') meter.#cut(this.buffer)
+      if (this.buffer !== '') meter.#blockEnded(this.buffer, false)
       reset.call(this)
     }
   }
@@ -80,21 +80,15 @@ export class PartHeaderMeter {
   /** Whether busboy is past the first part's content (a later delimiter, or the closing one, was found). */
   get pastFirstPart (): boolean { return this.#delimiters >= 2 }
 
-  /** A block ended with its CRLFCRLF; `text` is all of it busboy kept, its CRLFCRLF taken off. */
-  #ended (text: string): void {
+  /**
+   * A block ended: `complete` with its CRLFCRLF (taken off `text`), or cut by a delimiter. `text` is all of it busboy
+   * kept, every byte header text; only a complete first block can be a plain form-data one.
+   */
+  #blockEnded (text: string, complete: boolean): void {
     this.#blocks++
-    if (this.#blocks === 1) this.#firstPartPlain = text.length <= this.#max && isPlainFormDataBlock(text)
-    this.#measured(text.length)
-  }
-
-  /** A delimiter cut a block: every byte busboy kept of it is header text. */
-  #cut (text: string): void {
-    this.#blocks++
-    this.#measured(text.length)
-  }
-
-  #measured (size: number): void {
-    if (size > this.#max) this.#exceeded ??= this.#blocks
+    const within = text.length <= this.#max
+    if (!within) this.#exceeded ??= this.#blocks
+    if (this.#blocks === 1) this.#firstPartPlain = complete && within && isPlainFormDataBlock(text)
   }
 }
 
