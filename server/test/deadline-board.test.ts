@@ -80,12 +80,40 @@ describe('DeadlineBoard', () => {
     assert.ok(second - first >= 20)
   })
 
+  it('expires a long-lived deadline behind thousands of cancelled ones, and none of those', HANG, async () => {
+    // Enough cancelled entries behind a waiting one that the queue compacts itself, more than once.
+    const board = new DeadlineBoard(50)
+    const long = expiry(board)
+    let cancelledExpired = 0
+    for (let i = 0; i < 20_000; i++) board.add(() => { cancelledExpired++ }).cancel()
+    const later = expiry(board)
+    await long
+    await later
+    await sleep(120)
+    assert.equal(cancelledExpired, 0)
+  })
+
+  it('expires every due deadline once when an expiry cancels thousands of others', HANG, async () => {
+    const board = new DeadlineBoard(20)
+    const others: Array<{ cancel (): void }> = []
+    let othersExpired = 0
+    let firstExpired = 0
+    board.add(() => { firstExpired++; for (const other of others) other.cancel() })
+    for (let i = 0; i < 5000; i++) others.push(board.add(() => { othersExpired++ }))
+    const last = expiry(board)
+    await last
+    await sleep(60)
+    assert.deepEqual({ firstExpired, othersExpired }, { firstExpired: 1, othersExpired: 0 })
+  })
+
   it('drops every waiting deadline on clear(), and takes new ones after', HANG, async () => {
     const board = new DeadlineBoard(20)
     let expired = false
     board.add(() => { expired = true })
     board.add(() => { expired = true })
+    const stale = board.add(() => { expired = true })
     board.clear()
+    stale.cancel()
     await sleep(60)
     assert.equal(expired, false)
     await expiry(board)
