@@ -142,12 +142,16 @@ export function renderReport (results: BenchResults): string {
     `, ${machine.loadAverage.end} at its end (this run included).`)
   out.push(`RSS: VmRSS of that process from /proc/<pid>/status, sampled every ${settings.sampleMs} ms; "peak" is the highest ` +
     'sample. Every child runs under the tsx loader, which is part of each RSS figure.')
+  out.push(settings.appHeapMiB > 0
+    ? `Application heap: every server holds ${settings.appHeapMiB} MiB of live records from start-up (BENCH_APP_HEAP_MB), ` +
+      'so all of them run under the same V8 collection regime; it is part of each idle RSS, not of any growth.'
+    : 'Application heap: none (BENCH_APP_HEAP_MB=0): each server runs with its own bare heap.')
   out.push('Modes: ' + results.modes.map((m) => `${m.mode} = ${m.describe}`).join('; ') + '; - = bare baseline, no formcall.')
   out.push('')
 
   out.push(`UPLOAD: one ${settings.uploadMiB} MiB file part, the same multipart bytes from the same raw node:http load client ` +
     `(${settings.blockBytes / 1024} KiB blocks in ${settings.rawWriteBytes / 2 ** 20} MiB writes, Content-Length), each server draining the part; ` +
-    `median of ${settings.repeat} uploads per row; server CPU (user + system, process.cpuUsage() of the whole server ` +
+    `median of ${settings.repeat} uploads per row${warmUpNote(settings.warmUpRounds)}; server CPU (user + system, process.cpuUsage() of the whole server ` +
     'process, all threads) per upload and per GiB, its ratio above 1 = more CPU per byte than @fastify/busboy')
   out.push(table([
     { header: 'id', width: 31, align: 'left' },
@@ -177,7 +181,7 @@ export function renderReport (results: BenchResults): string {
   out.push(`CLIENTS: the same ${settings.uploadMiB} MiB upload to the formcall server, sent by a client library (generated ` +
     'Readable as the file; the client-node-file and -resumable rows read the same bytes from a file on disk, and their ' +
     '-cut rows lose the connection once at 50 %, the time to recover included); median of ' +
-    `${settings.repeat} uploads per row; server CPU per GiB as in the upload table`)
+    `${settings.repeat} uploads per row${warmUpNote(settings.warmUpRounds)}; server CPU per GiB as in the upload table`)
   out.push(table([
     { header: 'id', width: 38, align: 'left' },
     { header: 'mode', width: 6, align: 'left' },
@@ -298,6 +302,11 @@ function signedMib (bytes: number | null | undefined): string {
 
 function seconds (ms: number | undefined): number | undefined {
   return ms === undefined ? undefined : ms / 1000
+}
+
+/** How the warm-up rounds are described after "median of N uploads per row". */
+function warmUpNote (rounds: number): string {
+  return rounds === 0 ? ', no warm-up' : ` after ${rounds === 1 ? 'one warm-up upload' : `${rounds} warm-up uploads`} not counted`
 }
 
 function cpuSeconds (cpu: { userMs: number, systemMs: number } | undefined): number | undefined {

@@ -39,6 +39,10 @@ for (const spec of uploadPlan) {
 const upload: UploadRowResult[] = []
 for (const [group, rows] of groups) {
   for (const row of rows) await row.start()
+  for (let round = 1; round <= settings.warmUpRounds; round++) {
+    progress(`uploads (${group}), warm-up round ${round} of ${settings.warmUpRounds}, not counted …`)
+    for (const row of rows) await row.uploadOnce({ warmUp: true })
+  }
   for (let round = 1; round <= settings.repeat; round++) {
     progress(`uploads (${group}), round ${round} of ${settings.repeat} (${settings.uploadMiB} MiB each) …`)
     for (const row of rows) await row.uploadOnce()

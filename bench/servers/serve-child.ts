@@ -1,7 +1,10 @@
+import { holdAppHeap } from '../support/app-heap.js'
 import type { StatsReply, StatsRequest } from '../support/messages.js'
+import { readSettings } from '../support/settings.js'
 
 /**
- * The lifecycle every bench server child shares: tell the orchestrator the port, answer its `stats` requests, and
+ * The lifecycle every bench server child shares: take on the application heap every server holds
+ * (`BENCH_APP_HEAP_MB`, see support/app-heap.ts), tell the orchestrator the port, answer its `stats` requests, and
  * close on SIGTERM (or when the orchestrator goes away, so no server outlives a crashed run).
  *
  * @example
@@ -12,6 +15,8 @@ import type { StatsReply, StatsRequest } from '../support/messages.js'
  * ```
  */
 export function serveChild (port: number, close: () => Promise<void>): void {
+  // The orchestrator's environment is the child's: both read the same settings.
+  holdAppHeap(readSettings().appHeapMiB)
   const started = process.cpuUsage()
   const shutdown = (): void => {
     close().then(() => process.exit(0), () => process.exit(1))

@@ -8,6 +8,11 @@ export interface BenchSettings {
   uploadBytes: number
   /** `BENCH_REPEAT`: uploads per upload row (one server process, a new client process each); the median counts. Default 5. */
   repeat: number
+  /**
+   * `BENCH_WARMUP`: rounds of uploads each upload-row group runs first and counts in no figure (0 for none).
+   * Default 1.
+   */
+  warmUpRounds: number
   /** Size of the generated blocks the load clients write: 64 KiB. */
   blockBytes: number
   /** Bytes per write of the raw load client (repeats of the block, one preallocated buffer): 1 MiB. */
@@ -31,6 +36,11 @@ export interface BenchSettings {
   only: string[]
   /** `BENCH_RSS_SWEEP`: GiB sizes of the RSS sweep's uploads, ascending (e.g. `1,8`). Default none: the sweep is off. */
   rssSweepGiB: number[]
+  /**
+   * `BENCH_APP_HEAP_MB`: MiB of live heap every bench server holds from start-up, as an application's own state
+   * would (see support/app-heap.ts). Default 32; 0 measures the bare processes.
+   */
+  appHeapMiB: number
 }
 
 /** Reads the settings, refusing values that would make the numbers meaningless. */
@@ -40,6 +50,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     uploadMiB,
     uploadBytes: Math.round(uploadMiB * MiB),
     repeat: Math.max(1, Math.round(positiveNumber(env, 'BENCH_REPEAT', 5))),
+    warmUpRounds: env.BENCH_WARMUP === '0' ? 0 : Math.round(positiveNumber(env, 'BENCH_WARMUP', 1)),
     blockBytes: 64 * 1024,
     rawWriteBytes: 1 * MiB,
     rawHighWaterMark: 4 * MiB,
@@ -49,7 +60,8 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     pairedRounds: Math.max(1, Math.round(positiveNumber(env, 'BENCH_PAIRED_ROUNDS', 3))),
     sampleMs: 50,
     only: (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    rssSweepGiB: positiveList(env, 'BENCH_RSS_SWEEP')
+    rssSweepGiB: positiveList(env, 'BENCH_RSS_SWEEP'),
+    appHeapMiB: env.BENCH_APP_HEAP_MB === '0' ? 0 : positiveNumber(env, 'BENCH_APP_HEAP_MB', 32)
   }
 }
 
