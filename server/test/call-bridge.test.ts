@@ -143,7 +143,7 @@ describe('a download from the worker, on a port of its own', () => {
       const outcome = await bridge.outcome
       assert.deepEqual(seen(outcome), { download: ['report.csv', 'text/csv', 19_000] })
       const stream = await (outcome as Outcome & { kind: 'download' }).download.open()
-      for (const chunk of body) sender.postMessage({ t: 'data', chunk: new Uint8Array(chunk) } satisfies DownloadToMain)
+      for (const chunk of body) sender.postMessage({ t: 'data', chunks: [new Uint8Array(chunk)] } satisfies DownloadToMain)
       for (const step of row.after) {
         if (step === 'worker gone') sender.close()
         else sender.postMessage(step)
@@ -166,7 +166,7 @@ describe('a download from the worker, on a port of its own', () => {
     const outcome = await bridge.outcome as Outcome & { kind: 'download' }
     assert.deepEqual([outcome.download.filename, outcome.download.size], [undefined, undefined])
     const stream = await outcome.download.open()
-    sender.postMessage({ t: 'data', chunk: new Uint8Array(10) } satisfies DownloadToMain)
+    sender.postMessage({ t: 'data', chunks: [new Uint8Array(10)] } satisfies DownloadToMain)
     for await (const _ of stream) break
     assert.deepEqual(await told, { t: 'cancel' })
     sender.close()

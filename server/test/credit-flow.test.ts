@@ -8,7 +8,8 @@ import { Readable } from 'node:stream'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { MessageChannel } from 'node:worker_threads'
 import {
-  ACK_BYTES, BATCH_BYTES, CREDIT_WINDOW_BYTES, CreditReceiver, CreditSender, MESSAGE_COST, creditCost
+  ACK_BYTES, BATCH_BYTES, CREDIT_WINDOW_BYTES, CreditReceiver, CreditSender, MESSAGE_COST, MIN_HANDOVER_BYTES, creditCost,
+  type CreditSenderOptions
 } from '../src/dispatch/worker/credit-flow.js'
 
 /** Guards against a hang stalling the run; no test comes near it. */
@@ -56,13 +57,16 @@ function sourceOf (chunks: readonly Buffer[], paced = false): Readable {
   })
 }
 
-interface Posted { bytes: number, bufferBytes: number, offset: number, cost: number }
+/** A chunk as it was posted, in message number `message`. */
+interface Posted { bytes: number, bufferBytes: number, offset: number, cost: number, message: number }
 
 /** A sender and a receiver joined by a MessageChannel, with what crossed it. */
 interface Link {
   sender: CreditSender
   receiver: CreditReceiver
   posted: Posted[]
+  /** Messages posted. */
+  messages: () => number
   /** Credit posted and not yet acked, as the sender's side counts it. */
   unacked: () => number
   /** The most credit ever unacked, seen at each post. */
@@ -75,7 +79,7 @@ interface Link {
   close: () => void
 }
 
-function link (source: Readable): Link {
+function link (source: Readable, options?: CreditSenderOptions): Link {
   const { port1, port2 } = new MessageChannel()
   const posted: Posted[] = []
   const errors: Error[] = []
@@ -84,23 +88,28 @@ function link (source: Readable): Link {
   let ackedCost = 0
   let maxUnacked = 0
   let arrived = 0
+  let messages = 0
   let ends = 0
-  type Down = { t: 'data', chunk: Uint8Array } | { t: 'end' } | { t: 'error', message: string }
+  type Down = { t: 'data', chunks: Uint8Array[] } | { t: 'end' } | { t: 'error', message: string }
   type Up = { t: 'ack', n: number } | { t: 'cancel' }
   const receiver = new CreditReceiver((n) => port2.postMessage({ t: 'ack', n }), () => port2.postMessage({ t: 'cancel' }))
   port2.on('message', (m: Down) => {
     arrived++
-    if (m.t === 'data') receiver.receive(m.chunk)
+    if (m.t === 'data') receiver.receive(m.chunks)
     else if (m.t === 'end') receiver.finish()
     else receiver.destroy(new Error(m.message))
   })
   const sender = new CreditSender(source, {
-    data: (chunk) => {
-      const cost = creditCost(chunk)
-      posted.push({ bytes: chunk.byteLength, bufferBytes: chunk.buffer.byteLength, offset: chunk.byteOffset, cost })
-      postedCost += cost
+    data: (chunks, transfer) => {
+      messages++
+      for (const chunk of chunks) {
+        const cost = creditCost(chunk)
+        posted.push({ bytes: chunk.byteLength, bufferBytes: chunk.buffer.byteLength, offset: chunk.byteOffset, cost, message: messages })
+        postedCost += cost
+      }
       maxUnacked = Math.max(maxUnacked, postedCost - ackedCost)
-      port1.postMessage({ t: 'data', chunk }, [chunk.buffer as ArrayBuffer])
+      assert.deepEqual(transfer, chunks.map((chunk) => chunk.buffer))
+      port1.postMessage({ t: 'data', chunks }, transfer)
     },
     end: () => {
       ends++
@@ -110,7 +119,7 @@ function link (source: Readable): Link {
       errors.push(err)
       port1.postMessage({ t: 'error', message: err.message })
     }
-  })
+  }, options)
   port1.on('message', (m: Up) => {
     if (m.t === 'ack') {
       acks.push(m.n)
@@ -124,6 +133,7 @@ function link (source: Readable): Link {
     sender,
     receiver,
     posted,
+    messages: () => messages,
     unacked: () => postedCost - ackedCost,
     maxUnacked: () => maxUnacked,
     arrived: () => arrived,
@@ -232,6 +242,96 @@ describe('bytes arrive intact and in order, in own buffers, within the credit bo
   })
 })
 
+describe('handing over: with handOver, chunks that own their memory are transferred instead of copied', () => {
+  /** A chunk of `size` pseudo-random bytes in an ArrayBuffer of exactly its size, or a slice of a larger one. */
+  function chunkOf (kind: 'own' | 'slice', size: number, seed: number): Buffer {
+    const [bytes] = chunksOf([size + (kind === 'slice' ? 2 : 0)], seed) as [Buffer]
+    if (kind === 'slice') return bytes.subarray(1, size + 1)
+    const own = Buffer.from(new ArrayBuffer(size))
+    bytes.copy(own)
+    return own
+  }
+  const handedOver = (chunk: Buffer): boolean => chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength &&
+    chunk.byteLength >= MIN_HANDOVER_BYTES
+
+  const rows: Array<{ what: string, chunks: Array<['own' | 'slice', number]>, paced?: boolean }> = [
+    { what: '64 KiB chunks, as node:http reads them', chunks: Array(80).fill(['own', 64 * KiB]) },
+    { what: '64 KiB chunks, one per turn', chunks: Array(20).fill(['own', 64 * KiB]), paced: true },
+    {
+      what: 'own buffers between slices, small and just-too-small ones, in order',
+      chunks: [['own', 64 * KiB], ['slice', 64 * KiB], ['own', 1000], ['own', MIN_HANDOVER_BYTES], ['own', MIN_HANDOVER_BYTES - 1],
+        ['slice', 10], ['own', 3 * MiB], ['slice', BATCH_BYTES + 1], ['own', 64 * KiB], ['own', 64 * KiB]]
+    },
+    { what: 'chunks over a batch', chunks: [['own', BATCH_BYTES + 1], ['own', 2 * MiB], ['slice', 2 * MiB]] }
+  ]
+  for (const row of rows) {
+    it(`${row.what}: the bytes arrive intact, in messages of up to a batch`, HANG, async () => {
+      const chunks = row.chunks.map(([kind, size], i) => chunkOf(kind, size, i + 1))
+      const expected = Buffer.from(Buffer.concat(chunks))
+      const l = link(sourceOf(chunks, row.paced), { handOver: true })
+      assert.deepEqual(await readAll(l.receiver), expected)
+      assert.deepEqual([l.ends(), l.errors], [1, []])
+      // Handed over: emptied on this side. Copied: still whole.
+      assert.deepEqual(chunks.map((chunk) => chunk.byteLength),
+        row.chunks.map(([kind, size]) => kind === 'own' && size >= MIN_HANDOVER_BYTES ? 0 : size))
+      const perMessage = new Map<number, number>()
+      for (const p of l.posted) {
+        assert.equal(p.offset, 0)
+        assert.equal(p.bufferBytes, p.bytes)
+        perMessage.set(p.message, (perMessage.get(p.message) ?? 0) + p.bytes)
+      }
+      const largest = Math.max(BATCH_BYTES, ...row.chunks.map(([, size]) => size))
+      for (const bytes of perMessage.values()) assert.ok(bytes <= largest, `a message of ${bytes} bytes`)
+      assert.ok(l.maxUnacked() < CREDIT_WINDOW_BYTES + largest + BATCH_BYTES / 2, `${l.maxUnacked()} unacked`)
+      l.close()
+    })
+  }
+
+  it('a chunk is handed over only after the turn it came in: later readers in that turn still see all of it', HANG, async () => {
+    const source = new Readable({ read () {} })
+    const l = link(source, { handOver: true })
+    const seen: number[] = []
+    source.on('data', (chunk: Buffer) => {
+      seen.push(chunk.byteLength)
+      process.nextTick(() => seen.push(chunk.byteLength))
+    })
+    await nextTurn()
+    // More than a batch in one turn: without a handover, the first batch would be posted within the turn.
+    const chunks = Array.from({ length: 20 }, (_, i) => chunkOf('own', 64 * KiB, i + 1))
+    const expected = Buffer.from(Buffer.concat(chunks))
+    for (const chunk of chunks) source.push(chunk)
+    assert.equal(l.messages(), 0)
+    source.push(null)
+    assert.deepEqual(await readAll(l.receiver), expected)
+    assert.deepEqual(seen, Array(40).fill(64 * KiB))
+    assert.deepEqual(chunks.map((chunk) => chunk.byteLength), Array(20).fill(0))
+    assert.deepEqual([l.ends(), l.errors], [1, []])
+    l.close()
+  })
+
+  it('an error in the turn of chunks to hand over drops them, untransferred, and the reader gets the error', HANG, async () => {
+    const source = new Readable({ read () {} })
+    const l = link(source, { handOver: true })
+    await nextTurn()
+    const chunks = [chunkOf('own', 64 * KiB, 1), chunkOf('own', 64 * KiB, 2)]
+    for (const chunk of chunks) source.push(chunk)
+    source.destroy(new Error('client gone'))
+    const read = await readUntilDone(l.receiver)
+    assert.deepEqual([read.error?.message, read.bytes.byteLength], ['client gone', 0])
+    await settle()
+    assert.deepEqual([l.messages(), l.ends(), chunks.map((chunk) => chunk.byteLength)], [0, 0, [64 * KiB, 64 * KiB]])
+    l.close()
+  })
+
+  it('chunks are never handed over without handOver', HANG, async () => {
+    const chunks = Array.from({ length: 20 }, (_, i) => chunkOf('own', 64 * KiB, i + 1))
+    const l = link(sourceOf(chunks))
+    assert.deepEqual(await readAll(l.receiver), Buffer.concat(chunks))
+    assert.ok(chunks.every((chunk) => handedOver(chunk)))
+    l.close()
+  })
+})
+
 describe('a trickling source', () => {
   const rows: Array<{ what: string, sizes: number[], gap: () => Promise<unknown> }> = [
     { what: 'each chunk reaches the reader while the source sits idle 50 ms', sizes: [1, 1000, 64 * KiB, 1], gap: async () => await sleep(50) },
@@ -268,25 +368,26 @@ describe('a reader that does not read', () => {
     { what: '100 KiB chunks (not dividing a batch)', size: 100 * KiB },
     { what: 'batch-sized chunks', size: BATCH_BYTES }
   ]
-  for (const row of rows) {
-    it(`pauses the source within the window + one batch (${row.what}), then all the rest flows once it reads`, HANG, async () => {
+  for (const row of rows.flatMap((row) => [{ ...row, handOver: false }, { ...row, handOver: true }])) {
+    it(`pauses the source within the window + one batch (${row.what}${row.handOver ? ', handed over' : ''}), then all the rest flows once it reads`, HANG, async () => {
       const count = Math.ceil(8 * MiB / row.size)
       const chunks = chunksOf(Array(count).fill(row.size))
+      const expected = Buffer.from(Buffer.concat(chunks))
       const source = sourceOf(chunks)
-      const l = link(source)
+      const l = link(source, { handOver: row.handOver })
       await once(source, 'pause')
       // Every message posted so far reaches the other side; nobody reads there, so no ack comes and nothing more is
       // posted, however many turns pass.
-      while (l.arrived() < l.posted.length) await nextTurn()
+      while (l.arrived() < l.messages()) await nextTurn()
       await settle()
       const postedBytes = l.posted.reduce((sum, p) => sum + p.bytes, 0)
       assert.equal(source.isPaused(), true)
       assert.ok(postedBytes >= CREDIT_WINDOW_BYTES - row.size - MESSAGE_COST, `only ${postedBytes} posted`)
       assert.ok(postedBytes <= CREDIT_WINDOW_BYTES + BATCH_BYTES, `${postedBytes} posted`)
       assert.ok(l.unacked() < CREDIT_WINDOW_BYTES + row.size + BATCH_BYTES / 2, `${l.unacked()} unacked`)
-      assert.equal(l.arrived(), l.posted.length)
+      assert.equal(l.arrived(), l.messages())
       // The reader starts: every byte arrives.
-      assert.deepEqual(await readAll(l.receiver), Buffer.concat(chunks))
+      assert.deepEqual(await readAll(l.receiver), expected)
       l.close()
     })
   }
@@ -394,7 +495,7 @@ describe('the receiver', () => {
     const acks: number[] = []
     const receiver = new CreditReceiver((n) => acks.push(n))
     const chunks = chunksOf([10, 20, 30]).map((chunk) => new Uint8Array(chunk))
-    for (const chunk of chunks) receiver.receive(chunk)
+    receiver.receive(chunks)
     receiver.finish()
     // Flowing, so each chunk is seen as pushed (read() would concatenate what is buffered).
     const got: Buffer[] = []
@@ -408,7 +509,7 @@ describe('the receiver', () => {
     const acks: number[] = []
     const receiver = new CreditReceiver((n) => acks.push(n))
     const chunks = chunksOf(Array(24).fill(BATCH_BYTES / 2)).map((chunk) => new Uint8Array(chunk))
-    for (const chunk of chunks) receiver.receive(chunk)
+    for (const chunk of chunks) receiver.receive([chunk])
     // One read: the reader's buffer is full after one chunk (push() returns false), the rest waits unacked.
     receiver.read(0)
     await settle()
@@ -428,7 +529,7 @@ describe('the receiver', () => {
     const receiver = new CreditReceiver(() => {}, (err) => { destroyedWith = err })
     receiver.destroy()
     await once(receiver, 'close')
-    receiver.receive(new Uint8Array(10))
+    receiver.receive([new Uint8Array(10)])
     assert.deepEqual([destroyedWith, receiver.readableLength], [null, 0])
   })
 })

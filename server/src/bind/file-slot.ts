@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream'
 import type { FileInfo, FileSource } from './uploaded-file.js'
 import { PART_HIGH_WATER_MARK } from '../parse/part-buffer.js'
 import type { Spool } from './spool-to-disk.js'
+import { markExclusiveChunks } from './exclusive-chunks.js'
 
 /** What a slot asks of the request it belongs to. */
 export interface SlotOwner {
@@ -11,6 +12,8 @@ export interface SlotOwner {
   partEnded (slot: FileSlot): void
   /** Starts spooling `part` to disk. */
   spool (part: Readable): Spool
+  /** The parts' chunks are each the last reference to their memory once read (see {@link markExclusiveChunks}). */
+  readonly exclusiveChunks: boolean
 }
 
 /**
@@ -50,6 +53,8 @@ export class FileSlot implements FileSource {
     // meanwhile, the stream must fail, not the process. Readers still get the error: `for await`, `pipeline()` and
     // `text()` reject with it, also when they start after the failure.
     out.on('error', () => {})
+    // Its chunks are the part's own buffers, or those of reads from the spool file: no one else holds either.
+    if (this.#owner.exclusiveChunks) markExclusiveChunks(out)
     this.#out = out
     if (this.#error !== undefined || this.#closed !== undefined) {
       const err = this.#error ?? this.#closed as Error

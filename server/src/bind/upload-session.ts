@@ -44,10 +44,14 @@ export class UploadSession implements SlotOwner {
   /** Set while the call's params are the form's fields (PROTOCOL.md 13.3): every part is collected. */
   #form: FormCollector | undefined
 
-  constructor (options: { limits: Limits, tmpDir: string, onFailure: (err: RpcError) => void }) {
+  readonly exclusiveChunks: boolean
+
+  /** `exclusiveChunks`: the body's chunks are formcall's alone (see {@link bodyChunksExclusive}); false if left out. */
+  constructor (options: { limits: Limits, tmpDir: string, onFailure: (err: RpcError) => void, exclusiveChunks?: boolean }) {
     this.#limits = options.limits
     this.#tmpDir = options.tmpDir
     this.#onFailure = options.onFailure
+    this.exclusiveChunks = options.exclusiveChunks === true
   }
 
   /** The first failure of the upload, if any. */

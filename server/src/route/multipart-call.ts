@@ -5,6 +5,7 @@ import { parseMultipart, type MultipartParse } from '../parse/parse-multipart.js
 import { answerTermsOf, parseJsonText, readCall, type ParsedCall } from '../parse/read-call.js'
 import { callIdLiteral, type ResponseId } from '../parse/raw-id.js'
 import { UploadSession } from '../bind/upload-session.js'
+import { bodyChunksExclusive } from '../bind/exclusive-chunks.js'
 import { formParams } from '../bind/form-params.js'
 import { noteFormTargets } from '../respond/navigation-answer.js'
 import type { MethodShape } from '../shape/method-shape.js'
@@ -85,6 +86,8 @@ export class MultipartCall {
     this.#session = new UploadSession({
       limits: settings.limits,
       tmpDir: settings.tmpDir,
+      // Asked before this call adds its own listeners to the body.
+      exclusiveChunks: bodyChunksExclusive(body),
       onFailure: (err) => {
         this.#bodyDone()
         this.#abort.abort(err)

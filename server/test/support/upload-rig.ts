@@ -180,13 +180,14 @@ export class Rig {
   #stopped = false
   #parts: PartFeed[] = []
 
-  private constructor (spoolDir: SpoolDir, limits: Partial<Limits>) {
+  private constructor (spoolDir: SpoolDir, limits: Partial<Limits>, exclusiveChunks: boolean) {
     this.spoolDir = spoolDir
     this.limits = { ...DEFAULT_LIMITS, ...limits }
     this.whenStopped = new Promise((resolve) => { this.#stop = resolve })
     this.session = new CountingSession({
       limits: this.limits,
       tmpDir: spoolDir.path,
+      exclusiveChunks,
       onFailure: (err) => {
         this.failures.push(err)
         // The route answers at once and stops reading the body.
@@ -196,8 +197,9 @@ export class Rig {
     })
   }
 
-  static async open (limits: Partial<Limits> = {}): Promise<Rig> {
-    return new Rig(await SpoolDir.make(), limits)
+  /** `exclusiveChunks`: the session's, as a request nobody else listens to would set it. */
+  static async open (limits: Partial<Limits> = {}, options: { exclusiveChunks?: boolean } = {}): Promise<Rig> {
+    return new Rig(await SpoolDir.make(), limits, options.exclusiveChunks === true)
   }
 
   get stopped (): boolean { return this.#stopped }

@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { ErrorCode, RpcError } from '@formcall/spec'
 import { UploadedFile, UploadedFiles, WHEN_ARRIVED } from '../../bind/uploaded-file.js'
+import { hasExclusiveChunks } from '../../bind/exclusive-chunks.js'
 import { Download } from '../download.js'
 import type { Outcome } from '../outcome.js'
 import type { CallContext } from '../call-context.js'
@@ -143,7 +144,7 @@ export class CallBridge {
     })
     this.#download = stream
     port.on('message', (message: DownloadToMain) => {
-      if (message.t === 'data') stream.receive(message.chunk)
+      if (message.t === 'data') stream.receive(message.chunks)
       else if (message.t === 'end') stream.finish()
       else stream.destroy(RpcError.fromJSON(message.error))
     })
@@ -201,10 +202,10 @@ export class CallBridge {
       return
     }
     this.#senders.set(index, new CreditSender(file.stream, {
-      data: (chunk) => this.#post({ t: 'data', file: index, chunk }, [chunk.buffer as ArrayBuffer]),
+      data: (chunks, transfer) => this.#post({ t: 'data', file: index, chunks }, transfer),
       end: () => this.#post({ t: 'end', file: index }),
       error: (err) => this.#failFile(index, err)
-    }))
+    }, { handOver: hasExclusiveChunks(file.stream) }))
   }
 
   async #next (list: number): Promise<void> {

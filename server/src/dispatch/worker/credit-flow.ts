@@ -33,26 +33,51 @@ export function creditCost (chunk: Uint8Array): number {
   return Math.max(chunk.buffer.byteLength, MESSAGE_COST)
 }
 
+/**
+ * The least size of a chunk a {@link CreditSender} hands over (transfers) rather than copies: below it, a chunk's credit
+ * ({@link MESSAGE_COST}) is more than its bytes, and copying it together with its neighbours costs less than a
+ * transfer of its own.
+ */
+export const MIN_HANDOVER_BYTES = MESSAGE_COST
+
 /** How a {@link CreditSender} posts to the other side. */
 export interface CreditPost {
-  /** A chunk in an ArrayBuffer of its own (offset 0), to transfer: `chunk.buffer` goes in the transfer list. */
-  data (chunk: Uint8Array): void
+  /**
+   * A message's chunks, each in an ArrayBuffer no one else holds: `transfer` lists those buffers, for the transfer
+   * list of the post.
+   */
+  data (chunks: Uint8Array[], transfer: ArrayBuffer[]): void
   end (): void
   error (err: Error): void
+}
+
+/** What a {@link CreditSender} may do with its source's memory. */
+export interface CreditSenderOptions {
+  /**
+   * The source's chunks are each the last reference to their memory once the turn they came in is over (a request
+   * body's buffers, as node:http makes them, that nothing else listens to): a chunk filling its whole ArrayBuffer, of
+   * at least {@link MIN_HANDOVER_BYTES}, is then handed over (transferred) instead of copied. Off by default: a chunk
+   * someone else still holds would be emptied under them.
+   */
+  handOver?: boolean
 }
 
 /**
  * Sends a readable's bytes across a MessagePort with credit-based flow control.
  *
- * The chunks of a turn are gathered (by reference, as any reader that buffers holds them) and copied once, into a
- * message of exactly their size, when they reach BATCH_BYTES, when the source ends or the sender pauses it, and
- * otherwise at the end of the event-loop turn (setImmediate), so bytes never wait in the sender for more bytes. A
- * chunk larger than a batch is posted alone, as its own copy. The source is paused while the credit
- * of unacknowledged messages plus the pending batch reaches CREDIT_WINDOW_BYTES, so a slow reader on the other side
- * slows the source (and, for uploads, the client's socket) instead of filling memory: unacknowledged bytes stay under
- * CREDIT_WINDOW_BYTES + one chunk (a batch, for chunks no larger).
+ * The chunks of a turn are gathered (by reference, as any reader that buffers holds them) and posted in messages of up
+ * to BATCH_BYTES: when they reach a batch, when the source ends or the sender pauses it, and otherwise at the end of
+ * the event-loop turn (setImmediate), so bytes never wait in the sender for more bytes. Chunks are copied, a run of
+ * them into one buffer of exactly their size; a chunk larger than a batch is posted alone, as its own copy. With
+ * {@link CreditSenderOptions.handOver}, chunks that own their memory are transferred instead, and then nothing is
+ * posted before the end of the turn they came in (see {@link CreditSender.#take}).
  *
- * An error of the source drops the pending batch and posts the error; a source closed before its end without an error
+ * The source is paused while the credit of unacknowledged messages plus the pending chunks reaches
+ * CREDIT_WINDOW_BYTES, so a slow reader on the other side slows the source (and, for uploads, the client's socket)
+ * instead of filling memory: unacknowledged bytes stay under CREDIT_WINDOW_BYTES + one chunk (a batch, for chunks no
+ * larger).
+ *
+ * An error of the source drops the pending chunks and posts the error; a source closed before its end without an error
  * (destroyed by someone else) posts an error too, so the reader never sees a truncated stream end as if complete.
  *
  * Why messages and not a ring in a SharedArrayBuffer (bytes copied in, `Atomics.notify`, copied out by the
@@ -65,11 +90,16 @@ export interface CreditPost {
 export class CreditSender {
   readonly #source: Readable
   readonly #post: CreditPost
-  /** The chunks gathered for the next message, and their bytes. */
+  readonly #handOver: boolean
+  /** The chunks gathered for the next messages, and their bytes. */
   #pending: Uint8Array[] = []
   #pendingBytes = 0
+  /** A pending chunk is to be handed over: nothing is posted before the end-of-turn flush. */
+  #holdsHandover = false
   /** The end-of-turn flush, scheduled when the turn's first bytes came. */
   #turn: NodeJS.Immediate | undefined
+  /** The source ended while the turn's chunks wait: the end is posted after them. */
+  #endAfterTurn = false
   /** Credit of posted, unacknowledged messages. */
   #inFlight = 0
   /** The sender paused the source (out of credit). */
@@ -78,20 +108,24 @@ export class CreditSender {
   #finished = false
   #cancelled = false
 
-  constructor (source: Readable, post: CreditPost) {
+  constructor (source: Readable, post: CreditPost, options: CreditSenderOptions = {}) {
     this.#source = source
     this.#post = post
+    this.#handOver = options.handOver === true
     source.on('data', (chunk: unknown) => this.#take(chunk))
     source.once('end', () => {
       if (this.#finished || this.#cancelled) return
+      if (this.#holdsHandover) {
+        this.#endAfterTurn = true
+        return
+      }
       this.#flush()
       this.#endTurn()
-      this.#finished = true
-      post.end()
+      this.#finish()
     })
     source.once('error', (err) => this.#fail(err))
     source.once('close', () => {
-      if (!this.#finished && !this.#cancelled) this.#fail(new Error('the stream closed before its end'))
+      if (!this.#finished && !this.#cancelled && !this.#endAfterTurn) this.#fail(new Error('the stream closed before its end'))
     })
   }
 
@@ -111,6 +145,11 @@ export class CreditSender {
     this.#source.destroy(err)
   }
 
+  /**
+   * Gathers a chunk. A chunk to hand over is still in use by whoever emitted it (a parser reads on in the same
+   * buffer, a later 'data' listener reads its length), so it is transferred at the end of the turn at the earliest,
+   * when every synchronous reader is done with it; until then the chunks after it wait too, to keep their order.
+   */
   #take (data: unknown): void {
     if (this.#finished || this.#cancelled) return
     const chunk = asBytes(data)
@@ -121,45 +160,62 @@ export class CreditSender {
     const size = chunk.byteLength
     if (size === 0) return
     // A message holds at most a batch, or one larger chunk alone.
-    if (this.#pendingBytes + size > BATCH_BYTES) this.#flush()
+    if (this.#pendingBytes + size > BATCH_BYTES) this.#flushNow()
     this.#pending.push(chunk)
     this.#pendingBytes += size
+    if (this.#handOver && ownsItsBuffer(chunk)) this.#holdsHandover = true
     if (this.#pendingBytes >= BATCH_BYTES) {
-      this.#flush()
-    } else if (this.#turn === undefined) {
+      this.#flushNow()
+    }
+    if (this.#pendingBytes > 0 && this.#turn === undefined) {
       // The turn's first bytes to wait: they are posted at its end at the latest.
       this.#turn = setImmediate(() => {
         this.#turn = undefined
+        this.#holdsHandover = false
         this.#flush()
+        if (this.#endAfterTurn) this.#finish()
       })
     }
     if (this.#inFlight + this.#pendingBytes >= CREDIT_WINDOW_BYTES) {
       this.#paused = true
       this.#source.pause()
       // No more bytes come until an ack: the pending ones need not wait for the turn's end.
-      this.#flush()
+      this.#flushNow()
     }
   }
 
-  /** Posts the pending bytes, if any, as one copy of exactly their size (transferred: no memory beyond them travels). */
+  /** Flushes now, unless a pending chunk may only be handed over at the end of the turn. */
+  #flushNow (): void {
+    if (!this.#holdsHandover) this.#flush()
+  }
+
+  /**
+   * Posts the pending chunks in messages of up to a batch: those to hand over as they are, each run of the others as
+   * one copy of exactly its size (transferred: no memory beyond the bytes travels).
+   */
   #flush (): void {
-    const size = this.#pendingBytes
-    if (size === 0) return
+    if (this.#pendingBytes === 0) return
     const pending = this.#pending
     this.#pending = []
     this.#pendingBytes = 0
-    const message = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size)
-    let at = 0
+    const message = new OutgoingMessage()
     for (const chunk of pending) {
-      message.set(chunk, at)
-      at += chunk.byteLength
+      if (message.bytes + chunk.byteLength > BATCH_BYTES) this.#send(message.close())
+      if (this.#handOver && ownsItsBuffer(chunk)) message.handOver(chunk)
+      else message.copy(chunk)
     }
-    this.#send(message)
+    this.#send(message.close())
   }
 
-  #send (chunk: Uint8Array): void {
-    this.#inFlight += creditCost(chunk)
-    this.#post.data(chunk)
+  #send (message: { chunks: Uint8Array[], transfer: ArrayBuffer[] }): void {
+    if (message.chunks.length === 0) return
+    for (const chunk of message.chunks) this.#inFlight += creditCost(chunk)
+    this.#post.data(message.chunks, message.transfer)
+  }
+
+  #finish (): void {
+    this.#finished = true
+    this.#post.end()
   }
 
   #endTurn (): void {
@@ -173,14 +229,74 @@ export class CreditSender {
     this.#endTurn()
     this.#pending = []
     this.#pendingBytes = 0
+    this.#holdsHandover = false
   }
 
   #fail (err: Error): void {
     if (this.#finished) return
     // The pending bytes are dropped: the reader sees the error right after the bytes it already has.
     this.#drop()
+    this.#endAfterTurn = false
     this.#finished = true
     this.#post.error(err)
+  }
+}
+
+/** Whether a chunk is its whole ArrayBuffer (not a slice of a pool or of a larger read), large enough to hand over. */
+function ownsItsBuffer (chunk: Uint8Array): boolean {
+  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength &&
+    chunk.byteLength >= MIN_HANDOVER_BYTES && !(chunk.buffer instanceof SharedArrayBuffer)
+}
+
+/** One message being put together: chunks handed over as they are, runs of copied ones each in one buffer. */
+class OutgoingMessage {
+  bytes = 0
+  #chunks: Uint8Array[] = []
+  #transfer: ArrayBuffer[] = []
+  /** The run of chunks to copy, not yet copied. */
+  #run: Uint8Array[] = []
+  #runBytes = 0
+
+  handOver (chunk: Uint8Array): void {
+    this.#copyRun()
+    this.#add(chunk)
+  }
+
+  copy (chunk: Uint8Array): void {
+    this.#run.push(chunk)
+    this.#runBytes += chunk.byteLength
+    this.bytes += chunk.byteLength
+  }
+
+  /** The message's chunks and their buffers; the message starts over, empty. */
+  close (): { chunks: Uint8Array[], transfer: ArrayBuffer[] } {
+    this.#copyRun()
+    const closed = { chunks: this.#chunks, transfer: this.#transfer }
+    this.#chunks = []
+    this.#transfer = []
+    this.bytes = 0
+    return closed
+  }
+
+  #copyRun (): void {
+    const size = this.#runBytes
+    if (size === 0) return
+    const copy = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size)
+    let at = 0
+    for (const chunk of this.#run) {
+      copy.set(chunk, at)
+      at += chunk.byteLength
+    }
+    this.#run = []
+    this.#runBytes = 0
+    this.bytes -= size
+    this.#add(copy)
+  }
+
+  #add (chunk: Uint8Array): void {
+    this.#chunks.push(chunk)
+    this.#transfer.push(chunk.buffer as ArrayBuffer)
+    this.bytes += chunk.byteLength
   }
 }
 
@@ -232,10 +348,10 @@ export class CreditReceiver extends Readable {
   /** Every chunk has arrived (some may still wait for the reader). */
   get complete (): boolean { return this.#ended }
 
-  /** A chunk arrived. */
-  receive (chunk: Uint8Array): void {
+  /** A message's chunks arrived. */
+  receive (chunks: readonly Uint8Array[]): void {
     if (this.destroyed) return
-    this.#queue.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    for (const chunk of chunks) this.#queue.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     offerYoungCollection()
     if (this.#wanting) this._read()
   }

@@ -123,7 +123,7 @@ export type PoolNotice =
 /** Messages from the main thread to a worker about one call's files, down the call's port. */
 export type MainToWorker =
   | { t: 'info', file: number, info: FileInfo }
-  | { t: 'data', file: number, chunk: Uint8Array }
+  | { t: 'data', file: number, chunks: Uint8Array[] }
   | { t: 'end', file: number }
   | { t: 'fail', file: number, error: ErrorObject }
   | { t: 'item', list: number, file: number, info: FileInfo }
@@ -140,7 +140,7 @@ export type Control = { t: 'abort', call: number, error: ErrorObject }
 
 /** A download's bytes, up its own port. */
 export type DownloadToMain =
-  | { t: 'data', chunk: Uint8Array }
+  | { t: 'data', chunks: Uint8Array[] }
   | { t: 'end' }
   | { t: 'error', error: ErrorObject }
 

@@ -81,7 +81,7 @@ export class PortFiles implements FileBinder {
   #receive (message: MainToWorker): void {
     switch (message.t) {
       case 'info': this.#sources.get(message.file)?.setInfo(message.info); break
-      case 'data': this.#sources.get(message.file)?.data(message.chunk); break
+      case 'data': this.#sources.get(message.file)?.data(message.chunks); break
       case 'end': this.#sources.get(message.file)?.end(); break
       case 'fail': this.#sources.get(message.file)?.fail(RpcError.fromJSON(message.error)); break
       case 'item': this.#lists.get(message.list)?.item(message.file, message.info); break
@@ -133,7 +133,7 @@ class PortFileSource implements FileSource {
     for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(info)
   }
 
-  data (chunk: Uint8Array): void { this.#stream?.receive(chunk) }
+  data (chunks: Uint8Array[]): void { this.#stream?.receive(chunks) }
   end (): void { this.#stream?.finish() }
 
   fail (err: Error): void {

@@ -270,7 +270,7 @@ class WorkerCall {
     const exposeErrors = this.#task.exposeErrors
     await new Promise<void>((resolve) => {
       const sender = new CreditSender(body, {
-        data: (chunk) => post({ t: 'data', chunk }, [chunk.buffer as ArrayBuffer]),
+        data: (chunks, transfer) => post({ t: 'data', chunks }, transfer),
         end: () => { post({ t: 'end' }); resolve() },
         error: (err) => {
           post({ t: 'error', error: toRpcError(err, { fromMethod: true, expose: exposeErrors }).toJSON() })
