@@ -69,8 +69,8 @@ export interface CreditSenderOptions {
  * to BATCH_BYTES: when they reach a batch, when the source ends or the sender pauses it, and otherwise at the end of
  * the event-loop turn (setImmediate), so bytes never wait in the sender for more bytes. Chunks are copied, a run of
  * them into one buffer of exactly their size; a chunk larger than a batch is posted alone, as its own copy. With
- * {@link CreditSenderOptions.handOver}, chunks that own their memory are transferred instead, and then nothing is
- * posted before the end of the turn they came in (see {@link CreditSender.#take}).
+ * {@link CreditSenderOptions.handOver}, chunks that own their memory are transferred instead, and nothing is posted
+ * before the end of the turn the chunks came in (see {@link CreditSender.#take}).
  *
  * The source is paused while the credit of unacknowledged messages plus the pending chunks reaches
  * CREDIT_WINDOW_BYTES, so a slow reader on the other side slows the source (and, for uploads, the client's socket)
@@ -94,8 +94,6 @@ export class CreditSender {
   /** The chunks gathered for the next messages, and their bytes. */
   #pending: Uint8Array[] = []
   #pendingBytes = 0
-  /** A pending chunk is to be handed over: nothing is posted before the end-of-turn flush. */
-  #holdsHandover = false
   /** The end-of-turn flush, scheduled when the turn's first bytes came. */
   #turn: NodeJS.Immediate | undefined
   /** The source ended while the turn's chunks wait: the end is posted after them. */
@@ -115,7 +113,7 @@ export class CreditSender {
     source.on('data', (chunk: unknown) => this.#take(chunk))
     source.once('end', () => {
       if (this.#finished || this.#cancelled) return
-      if (this.#holdsHandover) {
+      if (this.#handOver && this.#turn !== undefined) {
         this.#endAfterTurn = true
         return
       }
@@ -147,8 +145,8 @@ export class CreditSender {
 
   /**
    * Gathers a chunk. A chunk to hand over is still in use by whoever emitted it (a parser reads on in the same
-   * buffer, a later 'data' listener reads its length), so it is transferred at the end of the turn at the earliest,
-   * when every synchronous reader is done with it; until then the chunks after it wait too, to keep their order.
+   * buffer, a later 'data' listener reads its length), so with `handOver` every flush waits for the end of the turn,
+   * when every synchronous reader is done with the turn's chunks; the credit window still bounds what waits.
    */
   #take (data: unknown): void {
     if (this.#finished || this.#cancelled) return
@@ -163,15 +161,11 @@ export class CreditSender {
     if (this.#pendingBytes + size > BATCH_BYTES) this.#flushNow()
     this.#pending.push(chunk)
     this.#pendingBytes += size
-    if (this.#handOver && ownsItsBuffer(chunk)) this.#holdsHandover = true
-    if (this.#pendingBytes >= BATCH_BYTES) {
-      this.#flushNow()
-    }
+    if (this.#pendingBytes >= BATCH_BYTES) this.#flushNow()
     if (this.#pendingBytes > 0 && this.#turn === undefined) {
       // The turn's first bytes to wait: they are posted at its end at the latest.
       this.#turn = setImmediate(() => {
         this.#turn = undefined
-        this.#holdsHandover = false
         this.#flush()
         if (this.#endAfterTurn) this.#finish()
       })
@@ -184,9 +178,9 @@ export class CreditSender {
     }
   }
 
-  /** Flushes now, unless a pending chunk may only be handed over at the end of the turn. */
+  /** Flushes now, unless chunks may be handed over: then only at the end of the turn. */
   #flushNow (): void {
-    if (!this.#holdsHandover) this.#flush()
+    if (!this.#handOver) this.#flush()
   }
 
   /**
@@ -207,7 +201,7 @@ export class CreditSender {
     this.#send(message.close())
   }
 
-  #send (message: { chunks: Uint8Array[], transfer: ArrayBuffer[] }): void {
+  #send (message: MessageParts): void {
     if (message.chunks.length === 0) return
     for (const chunk of message.chunks) this.#inFlight += creditCost(chunk)
     this.#post.data(message.chunks, message.transfer)
@@ -229,7 +223,6 @@ export class CreditSender {
     this.#endTurn()
     this.#pending = []
     this.#pendingBytes = 0
-    this.#holdsHandover = false
   }
 
   #fail (err: Error): void {
@@ -248,8 +241,12 @@ function ownsItsBuffer (chunk: Uint8Array): boolean {
     chunk.byteLength >= MIN_HANDOVER_BYTES && !(chunk.buffer instanceof SharedArrayBuffer)
 }
 
+/** A message's chunks, and their buffers for the post's transfer list. */
+interface MessageParts { chunks: Uint8Array[], transfer: ArrayBuffer[] }
+
 /** One message being put together: chunks handed over as they are, runs of copied ones each in one buffer. */
 class OutgoingMessage {
+  /** Bytes of every chunk given to the message, copied or not. */
   bytes = 0
   #chunks: Uint8Array[] = []
   #transfer: ArrayBuffer[] = []
@@ -258,6 +255,7 @@ class OutgoingMessage {
   #runBytes = 0
 
   handOver (chunk: Uint8Array): void {
+    this.bytes += chunk.byteLength
     this.#copyRun()
     this.#add(chunk)
   }
@@ -269,7 +267,7 @@ class OutgoingMessage {
   }
 
   /** The message's chunks and their buffers; the message starts over, empty. */
-  close (): { chunks: Uint8Array[], transfer: ArrayBuffer[] } {
+  close (): MessageParts {
     this.#copyRun()
     const closed = { chunks: this.#chunks, transfer: this.#transfer }
     this.#chunks = []
@@ -289,14 +287,12 @@ class OutgoingMessage {
     }
     this.#run = []
     this.#runBytes = 0
-    this.bytes -= size
     this.#add(copy)
   }
 
   #add (chunk: Uint8Array): void {
     this.#chunks.push(chunk)
     this.#transfer.push(chunk.buffer as ArrayBuffer)
-    this.bytes += chunk.byteLength
   }
 }
 
